@@ -1,0 +1,37 @@
+"""The reference backend: a batched NumPy simulator, the executable definition of the contract.
+
+It follows :mod:`lif_bridge.semantics` literally; every other backend is tested against it.
+Registered under the entry point ``reference`` of the group ``lif_bridge.backends``.
+"""
+
+from __future__ import annotations
+
+from lif_bridge.network import Network, Simulation
+from lif_bridge_reference.simulator import ReferenceProgram, batch_size_for
+
+__all__ = ["ReferenceBackend", "ReferenceProgram", "batch_size_for"]
+
+
+class ReferenceBackend:
+    """NumPy reference simulator.
+
+    Parameters
+    ----------
+    batch_size
+        Samples simulated together; default: the largest batch (<= 256) within ``memory_gib``.
+    memory_gib
+        Working-set budget [GiB] used to choose the batch size (default 2 GiB, bounded on a
+        24 GiB machine).
+    """
+
+    name = "reference"
+
+    def __init__(self, batch_size: int | None = None, memory_gib: float = 2.0) -> None:
+        self.batch_size = batch_size
+        self.memory_bytes = int(memory_gib * 2**30)
+
+    def lower(self, network: Network, simulation: Simulation) -> ReferenceProgram:
+        """Prepare ``network`` (operators, leak constants) for runs under ``simulation``."""
+        return ReferenceProgram(
+            network, simulation, batch_size=self.batch_size, memory_bytes=self.memory_bytes
+        )

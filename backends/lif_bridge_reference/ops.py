@@ -1,0 +1,108 @@
+"""Synaptic operators of the reference backend: dense, convolution, pooling gates.
+
+Each operator maps the values a population receives in one step, ``(batch, n_in)``, to the
+voltage jumps of its neurons, ``(batch, n_out)`` = ``z @ (W / C_m).T``. Binary spike batches
+that are sparse take an event-driven sparse product (cost ∝ spikes × fan-out); dense batches
+and analog inputs take a BLAS product (GEMM for dense layers, im2col + GEMM for convolutions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.lib.stride_tricks import sliding_window_view
+
+from lif_bridge.connectivity import pool_windows, population_matrix
+from lif_bridge.network import Conv2d, MaxPool2d, Population
+
+#: Below this fraction of non-zero inputs the sparse, event-driven product is used.
+SPARSE_BELOW = 0.04
+
+
+class SynapticOp:
+    """``z -> z @ (W / C_m).T`` for one population, through its linear stages.
+
+    ``z`` is what leaves the population's max-pool gates (if any), flattened; the linear stages
+    after them (flatten, average pooling) are composed with the layer into one matrix.
+    """
+
+    def __init__(self, pop: Population, c_m: np.ndarray, in_shape: tuple[int, ...]) -> None:
+        layer = pop.layer
+        linear = tuple(s for s in pop.stages if not isinstance(s, MaxPool2d))
+        matrix = population_matrix(layer, linear, in_shape)
+        if matrix is None:  # pragma: no cover - the network forbids a max pool after a linear stage
+            raise TypeError("max pooling after a linear stage")
+        # Per-synapse division by the post-synaptic capacitance, as a simulator does (w / C_m).
+        scaled = sp.csr_matrix(sp.diags(1.0 / c_m) @ matrix)
+        self.n_in = int(np.prod(in_shape))
+        self.sparse_t = sp.csr_matrix(scaled.T)
+        self.dense_t: np.ndarray | None = None
+        self.conv: tuple[np.ndarray, Conv2d, tuple[int, ...]] | None = None
+        c_map = c_m.reshape(pop.shape) if isinstance(layer, Conv2d) else None
+        if (
+            isinstance(layer, Conv2d)
+            and not linear
+            and c_map is not None
+            and np.all(c_map == c_map[:, :1, :1])
+        ):
+            w = np.asarray(layer.weight) / c_map[:, 0, 0][:, None, None, None]
+            self.conv = (w, layer, in_shape)
+        elif scaled.shape[0] * scaled.shape[1] <= 8_000_000:
+            self.dense_t = np.ascontiguousarray(scaled.T.toarray())
+
+    def __call__(self, z: np.ndarray, binary: bool) -> np.ndarray:
+        """Voltage jumps ``(batch, n_out)`` [V] for inputs ``z`` ``(batch, n_in)``."""
+        if binary and np.count_nonzero(z) < SPARSE_BELOW * z.size:
+            return np.asarray((sp.csr_matrix(z) @ self.sparse_t).toarray())
+        if self.dense_t is not None:
+            return z @ self.dense_t
+        if self.conv is not None:
+            return _conv_blas(z, *self.conv)
+        return np.asarray((sp.csr_matrix(z) @ self.sparse_t).toarray())
+
+
+def _conv_blas(
+    z: np.ndarray, w: np.ndarray, layer: Conv2d, in_shape: tuple[int, ...]
+) -> np.ndarray:
+    """Convolution by im2col + GEMM (``tensordot``), groups one at a time."""
+    b = z.shape[0]
+    c, h, wd = in_shape
+    x = z.reshape(b, c, h, wd)
+    (sh, sw), (ph, pw), (dh, dw) = layer.stride, layer.padding, layer.dilation  # type: ignore[misc]
+    kh, kw = w.shape[2:]
+    if ph or pw:
+        x = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    win = sliding_window_view(x, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
+    win = win[:, :, ::sh, ::sw, ::dh, ::dw]
+    g = layer.groups
+    og, cg = w.shape[0] // g, w.shape[1]
+    outs = []
+    for k in range(g):
+        part = win[:, k * cg : (k + 1) * cg]
+        outs.append(np.tensordot(part, w[k * og : (k + 1) * og], axes=([1, 4, 5], [1, 2, 3])))
+    out = np.concatenate(outs, axis=3) if g > 1 else outs[0]
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2)).reshape(b, -1)
+
+
+class MaxPoolGate:
+    """The count-gated spiking max pool of one stage (stateful: running counts per sample)."""
+
+    def __init__(self, stage: MaxPool2d, shape: tuple[int, ...]) -> None:
+        self.windows = pool_windows(stage, shape)
+        self.n_in = int(np.prod(shape))
+        self.counts: np.ndarray | None = None
+
+    def reset(self, batch: int) -> None:
+        """Zero the running counts (start of a sample window)."""
+        self.counts = np.zeros((batch, self.n_in), dtype=np.int64)
+
+    def __call__(self, s: np.ndarray) -> np.ndarray:
+        assert self.counts is not None
+        self.counts += s.astype(np.int64)
+        c = self.counts[:, self.windows]  # (batch, n_out, k)
+        top = c.max(axis=2, keepdims=True)
+        passed = (s[:, self.windows] > 0) & (c == top)
+        return passed.any(axis=2).astype(np.float64)
+
+
+__all__ = ["MaxPoolGate", "SynapticOp"]

@@ -1,0 +1,110 @@
+r"""The discrete-time contract: the one step rule every backend follows.
+
+This module is the written, single definition of what one simulation step does. The reference
+backend (``lif_bridge_reference``) executes it literally; every other backend must reproduce it
+spike for spike in floating point (the conformance suite in ``tests/conformance`` checks this).
+The order of phases is Brian2's default schedule (groups, thresholds, synapses, resets).
+
+State
+-----
+Per sample, for each population ``l`` (the neurons after weighted layer ``l``): membrane potential
+``v`` [V] (initially ``v_rest``), the step of the last spike (for refractoriness), and for each
+spiking max-pool stage the running spike count ``c`` of each of its input units since the start
+of the sample window.
+
+One step ``n`` (time ``t = n·dt``), for all populations "at the same time"
+--------------------------------------------------------------------------
+A. **State update** (non-refractory neurons only): the exact solution of
+   ``C_m dv/dt = -g_l (v - v_rest) + I_bias`` over one ``dt`` with constant ``I_bias``::
+
+       g_l > 0:  v <- v_inf + (v - v_inf) * d,  d = exp(-g_l dt / C_m),  v_inf = v_rest + I_bias/g_l
+       g_l = 0:  v <- v + I_bias * dt / C_m                       (non-leaky IF neuron)
+
+B. **Threshold**: ``s = (v >= v_th) and not refractory``. The input encoder emits its values
+   ``e[n]`` for this step (0/1 spikes, or real amounts for the constant-current encoder).
+
+C. **Synapses** (spikes of *this* step, all layers): each weighted layer ``l`` receives the spikes
+   of its source (``e[n]`` for the first layer, else ``s`` of the previous population) after they
+   pass the stateless stages between them (flatten, average pooling, spiking max pooling), and::
+
+       v <- v + (W z) / C_m          for non-refractory neurons (a refractory neuron drops input)
+
+   so every weighted layer adds one step of latency (the output population of a network with
+   ``L`` weighted layers first sees the input at step ``L``).
+
+   * Flatten reshapes ``(C, H, W)`` to ``C·H·W`` in C order (as ``torch.flatten``).
+   * Average pooling is linear: ``z_u = mean_{i in window(u)} s_i`` (real-valued), no neurons.
+   * Spiking max pooling (Lu & Xu §5.4.2, online form) first adds this step's spikes to the
+     running counts, ``c <- c + s``, then lets one spike through per window::
+
+         z_u = 1  iff  exists i in window(u) with s_i = 1 and c_i = max_{j in window(u)} c_j
+
+     (the spike of a unit whose count is, or ties for, the largest in its window passes; at most
+     one output spike per window per step).
+
+D. **Reset** of the neurons that spiked in B::
+
+       reset="subtract" (Linear LIF):     v <- v - v_th
+       reset="zero"     (reset-to-zero):  v <- v_reset      (input received in C is lost)
+
+   and, when ``refractory = R·dt > 0``, the neuron is refractory at steps ``n'`` with
+   ``n' - n < R`` (Brian2's rule): no state update, no threshold, synaptic input dropped.
+   ``R = round(refractory / dt)``; ``R = 1`` only drops the input arriving in the spike's own step.
+
+Readout: the number of spikes of each neuron over the ``steps`` of the window; rates are
+``count / (steps·dt)`` [Hz].
+
+Encoders (the values ``e[n]`` of input unit ``i`` for an input ``x_i`` in [0, 1])
+---------------------------------------------------------------------------------
+With ``p = clip(x_i · max_rate · dt, 0, 1)`` the expected spikes per step:
+
+* ``RegularRate``: ``e[n] = floor((n+1)·p) - floor(n·p)`` (a regular train, the paper's Eq. 8; the
+  accumulator ``acc += p; spike and acc -= 1 when acc >= 1`` in closed form, free of drift).
+* ``Poisson(seed)``: ``e[n] = u[n] < p`` with ``u`` uniform in [0, 1) drawn from
+  ``numpy.random.default_rng([seed, sample_index])`` as one ``(steps, n_inputs)`` array, so a
+  sample's train does not depend on batching.
+* ``ConstantCurrent``: ``e[n] = p`` every step (an analog input, the mean of the trains above).
+
+The functions below compute the per-step constants in one place so that backends share them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["leak_constants", "refractory_steps"]
+
+
+def leak_constants(
+    c_m: np.ndarray, g_l: np.ndarray, i_bias: np.ndarray, v_rest: np.ndarray, dt: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-neuron factors ``(d, v_inf)`` of the state update (phase A).
+
+    Parameters
+    ----------
+    c_m, g_l, i_bias, v_rest
+        Membrane capacitance [F], leak conductance [S], bias current [A], resting potential [V],
+        broadcast to one value per neuron.
+    dt
+        Time step [s].
+
+    Returns
+    -------
+    d, v_inf
+        ``d = exp(-g_l dt / C_m)`` (1 where ``g_l = 0``) and the fixed point
+        ``v_inf = v_rest + I_bias / g_l`` (``nan`` where ``g_l = 0``: use the IF rule there).
+    """
+    c_m, g_l, i_bias, v_rest = np.broadcast_arrays(
+        *(np.asarray(a, dtype=np.float64) for a in (c_m, g_l, i_bias, v_rest))
+    )
+    leaky = g_l > 0
+    d = np.ones_like(g_l)
+    d[leaky] = np.exp(-g_l[leaky] * dt / c_m[leaky])
+    v_inf = np.full_like(g_l, np.nan)
+    v_inf[leaky] = v_rest[leaky] + i_bias[leaky] / g_l[leaky]
+    return d, v_inf
+
+
+def refractory_steps(refractory: float, dt: float) -> int:
+    """Number of steps ``R = round(refractory / dt)`` of the refractory rule (phase D)."""
+    return int(round(refractory / dt))
