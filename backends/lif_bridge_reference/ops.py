@@ -28,7 +28,7 @@ class SynapticOp:
 
     def __init__(self, pop: Population, c_m: np.ndarray, in_shape: tuple[int, ...]) -> None:
         layer = pop.layer
-        linear = tuple(s for s in pop.stages if not isinstance(s, MaxPool2d))
+        linear = pop.linear_stages
         matrix = population_matrix(layer, linear, in_shape)
         if matrix is None:  # pragma: no cover - the network forbids a max pool after a linear stage
             raise TypeError("max pooling after a linear stage")

@@ -84,10 +84,9 @@ class ReferenceProgram:
             p = pop.layer.neurons.broadcast(pop.size)
             d, v_inf = leak_constants(p["c_m"], p["g_l"], p["i_bias"], p["v_rest"], dt)
             gates, shape = [], pop.source_shape
-            for stage in pop.stages:
-                if isinstance(stage, MaxPool2d):
-                    gates.append(MaxPoolGate(stage, shape))
-                    shape = stage.output_shape(shape)
+            for gate in pop.gates:
+                gates.append(MaxPoolGate(gate, shape))
+                shape = gate.output_shape(shape)
             self.states.append(
                 _PopState(
                     pop=pop,

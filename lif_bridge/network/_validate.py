@@ -75,7 +75,7 @@ def fields_equal(a: Any, b: Any) -> bool:
         elif isinstance(x, tuple) and isinstance(y, tuple):
             if len(x) != len(y) or not all(
                 fields_equal(p, q) if hasattr(p, "__dataclass_fields__") else p == q
-                for p, q in zip(x, y)
+                for p, q in zip(x, y, strict=False)
             ):
                 return False
         elif hasattr(x, "__dataclass_fields__"):

@@ -69,6 +69,24 @@ class Population:
         """Number of neurons."""
         return int(np.prod(self.shape))
 
+    @property
+    def gates(self) -> tuple[MaxPool2d, ...]:
+        """The spiking max-pool stages, which always come first (before any linear stage)."""
+        return tuple(s for s in self.stages if isinstance(s, MaxPool2d))
+
+    @property
+    def linear_stages(self) -> tuple[Layer, ...]:
+        """The linear stages (flatten, average pooling) after the gates."""
+        return tuple(s for s in self.stages if not isinstance(s, MaxPool2d))
+
+    @property
+    def gated_shape(self) -> tuple[int, ...]:
+        """Shape of what leaves the max-pool gates (the source shape if there are none)."""
+        shape = self.source_shape
+        for stage in self.gates:
+            shape = stage.output_shape(shape)
+        return shape
+
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Network:
@@ -200,7 +218,7 @@ class Network:
         shape = self.input_shape
         for layer in self.layers:
             out = layer.output_shape(shape)
-            line = f"{layer.name:<12} {type(layer).__name__:<10} {str(shape):>16} -> {str(out):<16}"
+            line = f"{layer.name:<12} {type(layer).__name__:<10} {shape!s:>16} -> {out!s:<16}"
             if isinstance(layer, WeightedLayer):
                 line += f" {layer.neurons.kind:<10} synapses={synapse_count(layer, shape):,}"
             rows.append(line)
