@@ -1,0 +1,119 @@
+"""Models of the source, max-pool gate and counter processes (one model for both tags).
+
+They carry spikes (0/1) or, for the constant-current encoder, analog amounts; they do no
+arithmetic that depends on precision, so the same model serves ``floating_pt`` and
+``fixed_pt``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from lava.magma.core.decorator import implements, requires, tag
+from lava.magma.core.model.py.model import PyLoihiProcessModel
+from lava.magma.core.model.py.ports import PyInPort, PyOutPort
+from lava.magma.core.model.py.type import LavaPyType
+from lava.magma.core.resources import CPU
+from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
+
+from lif_bridge_lava.procs.process import MaxPoolGate, SpikeCounter, SpikeSource
+
+__all__ = ["PyMaxPoolGate", "PySpikeCounter", "PySpikeSource", "trains_path"]
+
+
+def trains_path(directory: str, first: int) -> str:
+    """File holding the trains of the chunk that starts at sample ``first``."""
+    return os.path.join(directory, f"trains_{first}.npy")
+
+
+class _Windowed(PyLoihiProcessModel):
+    def _clock(self) -> tuple[int, int]:
+        window = self.proc_params["steps"] + self.proc_params["gap"]
+        t = self.time_step - 1
+        return t // window, t % window
+
+
+@implements(proc=SpikeSource, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt", "fixed_pt")
+class PySpikeSource(_Windowed):
+    """Sends ``e[g, k]`` of the chunk file that holds sample ``g`` (zeros in the gap step)."""
+
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
+
+    def __init__(self, proc_params: dict) -> None:  # type: ignore[type-arg]
+        super().__init__(proc_params)
+        self.first = 0
+        self.data: np.ndarray | None = None
+
+    def run_spk(self) -> None:
+        """Emit this step's values of the current sample."""
+        g, k = self._clock()
+        data = self.data
+        if data is None or not (self.first <= g < self.first + data.shape[0]):
+            path = trains_path(self.proc_params["directory"], g)
+            data = self.data = np.load(path, allow_pickle=False)
+            self.first = g
+        if k < data.shape[1]:
+            self.s_out.send(np.asarray(data[g - self.first, k], dtype=np.float64))
+        else:
+            self.s_out.send(np.zeros(data.shape[2]))
+
+
+@implements(proc=MaxPoolGate, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt", "fixed_pt")
+class PyMaxPoolGate(_Windowed):
+    """Count-gated spiking max pooling (see :class:`MaxPoolGate`), no latency."""
+
+    s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
+
+    def __init__(self, proc_params: dict) -> None:  # type: ignore[type-arg]
+        super().__init__(proc_params)
+        self.windows: list[np.ndarray] = list(proc_params["windows"])
+        self.counts: list[np.ndarray] = []
+
+    def run_spk(self) -> None:
+        """Gate this step's spikes through every stage."""
+        z = np.asarray(self.s_in.recv(), dtype=np.float64)
+        _, k = self._clock()
+        if k == 0 or not self.counts:
+            sizes = [z.size] + [w.shape[0] for w in self.windows[:-1]]
+            self.counts = [np.zeros(n, dtype=np.int64) for n in sizes]
+        for win, c in zip(self.windows, self.counts, strict=True):
+            c += (z > 0).astype(np.int64)
+            cw = c[win]
+            top = cw.max(axis=1, keepdims=True)
+            z = ((z[win] > 0) & (cw == top)).any(axis=1).astype(np.float64)
+        self.s_out.send(z)
+
+
+@implements(proc=SpikeCounter, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt", "fixed_pt")
+class PySpikeCounter(_Windowed):
+    """Counts spikes per window; writes the row of sample ``g`` at its last counted step."""
+
+    s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    counts: np.ndarray = LavaPyType(np.ndarray, np.int64)
+
+    def run_spk(self) -> None:
+        """Add this step's spikes; at the window's last step write the counts."""
+        s = np.asarray(self.s_in.recv())
+        g, k = self._clock()
+        steps = self.proc_params["steps"]
+        if k == 0:
+            self.counts = np.zeros(s.shape, dtype=np.int64)
+        if k < steps:
+            self.counts = self.counts + (s > 0)
+        if k == steps - 1:
+            p = self.proc_params
+            path = os.path.join(p["directory"], f"counts_{p['label']}.bin")
+            row = np.ascontiguousarray(self.counts, dtype=np.int64).tobytes()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                os.pwrite(fd, row, g * len(row))
+            finally:
+                os.close(fd)
