@@ -35,8 +35,12 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "lif_bridge.backends"
 
-#: The extra to install for the backends this project ships.
-_EXTRAS = {"brian2": "brian2", "lava": "lava", "reference": ""}
+#: How to install the backends this project ships.
+_HINTS = {
+    "brian2": "install it with: pip install 'lif-bridge[brian2]'",
+    "lava": "lava-nc 0.10 needs Python 3.10: in a Python 3.10 environment run "
+    "pip install 'lif-bridge[lava]' (see the README)",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,12 +158,7 @@ def get_backend(name: str, **options: Any) -> Backend:
         message names the extra to install.
     """
     eps = _entry_points()
-    extra = _EXTRAS.get(name)
-    hint = (
-        f"install it with: pip install 'lif-bridge[{extra}]'"
-        if extra
-        else "install the package that provides it"
-    )
+    hint = _HINTS.get(name, "install the package that provides it")
     if name not in eps:
         known = ", ".join(sorted(eps)) or "none"
         raise BackendUnavailableError(

@@ -160,7 +160,7 @@ def synapse_count(layer: Dense | Conv2d, input_shape: tuple[int, ...]) -> int:
     """Number of synapses of a weighted layer (zero-padding taps excluded)."""
     if isinstance(layer, Dense):
         return int(np.size(layer.weight))
-    c_in, h, w = input_shape
+    _c_in, h, w = input_shape
     _, oh, ow = layer.output_shape(input_shape)
     wt = np.asarray(layer.weight)
     _, kh, kw = wt.shape[1:]

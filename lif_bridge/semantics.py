@@ -107,4 +107,4 @@ def leak_constants(
 
 def refractory_steps(refractory: float, dt: float) -> int:
     """Number of steps ``R = round(refractory / dt)`` of the refractory rule (phase D)."""
-    return int(round(refractory / dt))
+    return round(refractory / dt)

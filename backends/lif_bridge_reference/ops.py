@@ -51,14 +51,29 @@ class SynapticOp:
             self.dense_t = np.ascontiguousarray(scaled.T.toarray())
 
     def __call__(self, z: np.ndarray, binary: bool) -> np.ndarray:
-        """Voltage jumps ``(batch, n_out)`` [V] for inputs ``z`` ``(batch, n_in)``."""
-        if binary and np.count_nonzero(z) < SPARSE_BELOW * z.size:
-            return np.asarray((sp.csr_matrix(z) @ self.sparse_t).toarray())
+        """Voltage jumps ``(batch, n_out)`` [V] for inputs ``z`` ``(batch, n_in)``.
+
+        ``binary``: ``z`` holds 0/1 spikes (bool or float), which allows the event-driven path.
+        """
+        if binary:
+            flat = np.flatnonzero(z)
+            if flat.size < SPARSE_BELOW * z.size or (self.dense_t is None and self.conv is None):
+                return self._events(flat, z.shape[0])
+            z = z.astype(np.float64, copy=False)
         if self.dense_t is not None:
             return z @ self.dense_t
         if self.conv is not None:
             return _conv_blas(z, *self.conv)
         return np.asarray((sp.csr_matrix(z) @ self.sparse_t).toarray())
+
+    def _events(self, flat: np.ndarray, batch: int) -> np.ndarray:
+        """Sum the synapse rows of the spiking inputs (``flat``: C-order indices of spikes)."""
+        rows, cols = np.divmod(flat, self.n_in)
+        indptr = np.searchsorted(rows, np.arange(batch + 1))
+        spikes = sp.csr_matrix(
+            (np.ones(flat.size), cols, indptr), shape=(batch, self.n_in), copy=False
+        )
+        return np.asarray((spikes @ self.sparse_t).toarray())
 
 
 def _conv_blas(
@@ -85,11 +100,21 @@ def _conv_blas(
 
 
 class MaxPoolGate:
-    """The count-gated spiking max pool of one stage (stateful: running counts per sample)."""
+    """The count-gated spiking max pool of one stage (stateful: running counts per sample).
+
+    Event-driven: only the windows that contain a spike of this step are examined, so the cost
+    grows with the number of spikes, not with the size of the map.
+    """
 
     def __init__(self, stage: MaxPool2d, shape: tuple[int, ...]) -> None:
         self.windows = pool_windows(stage, shape)
         self.n_in = int(np.prod(shape))
+        self.n_out = self.windows.shape[0]
+        # Inverse map input unit -> the windows holding it (several if windows overlap).
+        units = self.windows.ravel()
+        order = np.argsort(units, kind="stable")
+        self._win_of = np.repeat(np.arange(self.n_out), self.windows.shape[1])[order]
+        self._indptr = np.searchsorted(units[order], np.arange(self.n_in + 1))
         self.counts: np.ndarray | None = None
 
     def reset(self, batch: int) -> None:
@@ -97,12 +122,24 @@ class MaxPoolGate:
         self.counts = np.zeros((batch, self.n_in), dtype=np.int64)
 
     def __call__(self, s: np.ndarray) -> np.ndarray:
-        assert self.counts is not None
-        self.counts += s.astype(np.int64)
-        c = self.counts[:, self.windows]  # (batch, n_out, k)
-        top = c.max(axis=2, keepdims=True)
-        passed = (s[:, self.windows] > 0) & (c == top)
-        return passed.any(axis=2).astype(np.float64)
+        """Gate the 0/1 spikes ``s`` ``(batch, n_in)`` of this step; returns ``(batch, n_out)``."""
+        if self.counts is None:
+            raise RuntimeError("MaxPoolGate.reset must be called before the first step")
+        out = np.zeros((s.shape[0], self.n_out))
+        b, i = np.nonzero(s)
+        if b.size == 0:
+            return out
+        self.counts[b, i] += 1
+        lo, hi = self._indptr[i], self._indptr[i + 1]
+        reps = hi - lo
+        b = np.repeat(b, reps)
+        i = np.repeat(i, reps)
+        pos = np.repeat(lo - np.cumsum(reps) + reps, reps) + np.arange(reps.sum())
+        u = self._win_of[pos]
+        top = self.counts[b[:, None], self.windows[u]].max(axis=1)
+        passed = self.counts[b, i] == top
+        out[b[passed], u[passed]] = 1.0
+        return out
 
 
 __all__ = ["MaxPoolGate", "SynapticOp"]

@@ -36,13 +36,26 @@ class _PopState:
     gates: list[MaxPoolGate]
     op: SynapticOp
 
+    def __post_init__(self) -> None:
+        self.all_leaky = bool(self.leaky.all())
+        self.none_leaky = not self.leaky.any()
+
     def update(self, v: np.ndarray) -> np.ndarray:
-        """Phase A on all neurons (refractory ones are restored by the caller)."""
-        if self.leaky.all():
-            return self.v_inf + (v - self.v_inf) * self.d
-        if not self.leaky.any():
-            return v + self.if_step
-        return np.where(self.leaky, self.v_inf + (v - self.v_inf) * self.d, v + self.if_step)
+        """Phase A on all neurons, in place (refractory ones are restored by the caller).
+
+        ``v_inf + (v - v_inf)·d`` is evaluated as ``((v - v_inf)·d) + v_inf``: the same IEEE
+        operations in the same order, so the result is bit-identical.
+        """
+        if self.all_leaky:
+            v -= self.v_inf
+            v *= self.d
+            v += self.v_inf
+            return v
+        if self.none_leaky:
+            v += self.if_step
+            return v
+        v[...] = np.where(self.leaky, self.v_inf + (v - self.v_inf) * self.d, v + self.if_step)
+        return v
 
 
 def batch_size_for(network: Network, simulation: Simulation, memory_bytes: int) -> int:
@@ -158,15 +171,13 @@ class ReferenceProgram:
             # A. state update, B. threshold
             spikes = []
             for i, st in enumerate(self.states):
-                new = st.update(v[i])
                 if last[i] is not None:
                     frozen = (n - last[i]) < st.refractory
-                    new = np.where(frozen, v[i], new)
-                    s = (new >= st.v_th) & ~frozen
+                    v[i] = np.where(frozen, v[i], st.update(v[i].copy()))
+                    s = (v[i] >= st.v_th) & ~frozen
                     last[i][s] = n
                 else:
-                    s = new >= st.v_th
-                v[i] = new
+                    s = st.update(v[i]) >= st.v_th
                 spikes.append(s)
             # C. synapses: spikes of this step, every population at once
             for i, st in enumerate(self.states):
@@ -174,14 +185,14 @@ class ReferenceProgram:
                     if not binary_in and const_input is not None:
                         jump = const_input
                     else:
-                        z = e[:, n, :].astype(np.float64)
+                        z = e[:, n, :]
                         for gate in st.gates:
                             z = gate(z)
                         jump = st.op(z, binary_in)
                         if not binary_in:
                             const_input = jump
                 else:
-                    z = spikes[st.pop.source].astype(np.float64)
+                    z = spikes[st.pop.source]
                     for gate in st.gates:
                         z = gate(z)
                     jump = st.op(z, True)
@@ -192,9 +203,9 @@ class ReferenceProgram:
             for i, st in enumerate(self.states):
                 s = spikes[i]
                 if st.subtract:
-                    v[i] -= st.v_th * s
+                    np.subtract(v[i], st.v_th, out=v[i], where=s)
                 else:
-                    v[i] = np.where(s, st.v_reset, v[i])
+                    np.copyto(v[i], st.v_reset, where=s)
                 counts[i] += s
             for name, i in trace_idx.items():
                 traces[name][:, n, :] = v[i]

@@ -1,0 +1,139 @@
+"""``lif-bridge run``: simulate a converted network on a data set and compare it with its ANN."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lif_bridge.analysis import accuracy, agreement
+from lif_bridge.ann import ann_forward
+from lif_bridge.backend import get_backend
+from lif_bridge.cli._common import add_data_args, emit, load_split
+from lif_bridge.network import ConstantCurrent, Poisson, Readout, RegularRate, Simulation
+from lif_bridge.network.io import load_network_and_simulation
+
+__all__ = ["register", "write_npz"]
+
+ENCODINGS = {"regular": RegularRate, "poisson": Poisson, "current": ConstantCurrent}
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``run`` sub-command."""
+    p = sub.add_parser(
+        "run",
+        help="run a converted network on a data set; print ANN/SNN accuracy and agreement",
+    )
+    p.add_argument("network", metavar="NET", help="network file from `lif-bridge convert`")
+    add_data_args(p)
+    p.add_argument("--split", default="test", choices=("test", "train"))
+    p.add_argument("--backend", default="reference", help="backend name (default: reference)")
+    p.add_argument(
+        "--device",
+        help="brian2: runtime | cython | cpp_standalone | cuda_standalone",
+    )
+    p.add_argument("--precision", choices=("float", "fixed"), help="lava: float | fixed")
+    p.add_argument("--steps", type=int, help="steps per sample (default: file's, else 300)")
+    p.add_argument("--dt", type=float, help="time step [s] (default: file's, else 0.01)")
+    p.add_argument("--encoding", choices=sorted(ENCODINGS), help="input coding (default regular)")
+    p.add_argument("--seed", type=int, default=0, help="seed of Poisson coding")
+    p.add_argument("--max-rate", type=float, help="input rate [Hz] for x = 1")
+    p.add_argument("--batch-size", type=int, help="reference backend: samples per batch")
+    p.add_argument("--save", metavar="FILE.npz", help="write output counts and ANN outputs")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run)
+
+
+def _simulation(args: argparse.Namespace, saved: Simulation | None) -> Simulation:
+    base = saved or Simulation(steps=300, dt=0.01)
+    encoder = base.encoder
+    if args.encoding:
+        cls = ENCODINGS[args.encoding]
+        encoder = cls(seed=args.seed) if cls is Poisson else cls()
+    return Simulation(
+        steps=args.steps or base.steps,
+        dt=args.dt or base.dt,
+        encoder=encoder,
+        max_rate=args.max_rate if args.max_rate is not None else base.max_rate,
+        readout=Readout(counts="all"),
+    )
+
+
+def backend_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword options for :func:`lif_bridge.get_backend` from the command line."""
+    options: dict[str, Any] = {}
+    if args.device:
+        options["device"] = args.device
+    if args.precision:
+        options["precision"] = args.precision
+    if args.batch_size:
+        options["batch_size"] = args.batch_size
+    return options
+
+
+def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> Path:
+    """Write an ``.npz`` atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _run(args: argparse.Namespace) -> int:
+    network, saved = load_network_and_simulation(args.network)
+    sim = _simulation(args, saved)
+    x, y = load_split(args.data, args.split, args.data_dir, args.limit)
+    backend = get_backend(args.backend, **backend_options(args))
+    program = backend.lower(network, sim)
+    try:
+        result = program.run(x, progress=not args.no_progress)
+    finally:
+        program.close()
+    ann = ann_forward(network, x, max_rate=sim.input_rate(network), units="ann")
+    counts = result.output_counts
+    agree = agreement(counts, ann)
+    spikes = float(sum(c.sum() for c in result.counts.values()) / len(x))
+    payload: dict[str, Any] = {
+        "backend": result.backend or args.backend,
+        "samples": len(x),
+        "steps": sim.steps,
+        "dt": sim.dt,
+        "max_rate": sim.input_rate(network),
+        "encoding": sim.encoder.kind,
+        "agreement": agree.fraction,
+        "ties": agree.ties,
+        "silent": agree.silent,
+        "ann_accuracy": accuracy(ann, y) if y is not None else None,
+        "snn_accuracy": accuracy(result.predictions(), y) if y is not None else None,
+        "spikes_per_sample": spikes,
+        "seconds": result.seconds,
+        "seconds_per_sample": result.seconds / len(x),
+        "info": dict(result.info),
+    }
+    if args.save:
+        payload["saved"] = str(write_npz(args.save, counts=counts, ann=ann))
+    acc = (
+        f"ANN accuracy {payload['ann_accuracy']:.4f}, SNN accuracy {payload['snn_accuracy']:.4f}, "
+        if y is not None
+        else ""
+    )
+    text = (
+        f"{payload['backend']}: {len(x)} samples x {sim.steps} steps (dt = {sim.dt:g} s)\n"
+        f"{acc}agreement {agree.fraction:.4f} ({agree.ties} ties, {agree.silent} silent)\n"
+        f"spikes per sample {spikes:.1f}, wall time {result.seconds:.2f} s "
+        f"({1e3 * payload['seconds_per_sample']:.2f} ms/sample)"
+    )
+    emit(payload, args.json, text)
+    return 0
