@@ -1,0 +1,2 @@
+def single_neuron_rates(*a, **k):
+    raise NotImplementedError
