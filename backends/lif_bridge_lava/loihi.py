@@ -1,10 +1,291 @@
-"""placeholder"""
+r"""Will a network fit on Loihi 2? A per-layer report (pure NumPy: no Lava needed).
+
+For every population the report gives neurons, synapses, fan-in and fan-out, the shared weight
+exponent and the error of quantising ``W/C_m`` to an 8-bit mantissa (the formats of
+:mod:`lif_bridge_lava.quantize`), values that do not fit their formats (weights, bias,
+threshold), and, after an optional calibration run of the integer rules
+(:mod:`lif_bridge_lava.fixedsim`), the voltage range against the 24-bit limit and the number of
+saturations. It then estimates the cores each layer needs.
+
+Core model and its numbers (:class:`LoihiLimits`; override them if you know better)
+------------------------------------------------------------------------------------
+* 128 neuro-cores per chip, up to 1 M neurons per chip, so **8,192 neurons per core**, and
+  up to 120 M synapses per chip (Intel Labs, "Taking Neuromorphic Computing to the Next Level
+  with Loihi 2", technology brief, 2021).
+* **128 KiB of synaptic memory per core**, **4,096 input axons** (fan-in sources) and **4,096
+  output axons** per core: Loihi 1's figures (Davies et al., "Loihi: a neuromorphic manycore
+  processor with on-chip learning", IEEE Micro 38(1), 2018); Intel has not published per-core
+  Loihi 2 figures, which are at least these, so the estimate is conservative.
+* A dense layer stores 8 bits per synapse; a convolution lowered to a sparse matrix stores 8 bits
+  of weight plus a 16-bit index per synapse (no weight sharing assumed).
+
+Cores of a layer = ``max(ceil(neurons / 8192), ceil(synapse bits / (128 KiB · 8)))``; a layer
+does not fit when one source feeds more than 4,096 distinct inputs into one core (fan-in) or a
+core's neurons need more output axons than 4,096 (each source neuron needs one axon per
+destination core it reaches). The network fits when every layer fits, no weight, bias or
+threshold had to be clipped, the calibration saw no saturation, and the total of cores is at
+most ``chips · 128``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lif_bridge.errors import ValidationError
+from lif_bridge.network import Conv2d, Network, Simulation
+from lif_bridge_lava.quantize import V_MAX, quantize_population
+
+__all__ = ["LayerFit", "LoihiLimits", "LoihiReport", "loihi_report"]
 
 
-class LoihiLimits: ...
+@dataclass(frozen=True)
+class LoihiLimits:
+    """Loihi 2 resources used by the estimate (sources in the module docstring)."""
+
+    cores_per_chip: int = 128
+    neurons_per_core: int = 8192
+    synapse_memory_bits_per_core: int = 128 * 1024 * 8
+    input_axons_per_core: int = 4096
+    output_axons_per_core: int = 4096
+    dense_bits_per_synapse: int = 8
+    sparse_bits_per_synapse: int = 24
+    chips: int = 1
 
 
-class LoihiReport: ...
+@dataclass
+class LayerFit:
+    """The fit of one population (see :func:`loihi_report`); voltages in volts and LSB."""
+
+    name: str
+    kind: str
+    neurons: int
+    synapses: int
+    fan_in: int
+    fan_out: int
+    weight_exp: int
+    voltage_unit: float
+    weight_rel_error: float
+    weight_max_error: float
+    weights_clipped: int
+    bias_clipped: int
+    vth_clipped: int
+    decay_rel_error: float
+    cores: int
+    v_min: int | None = None
+    v_max: int | None = None
+    v_range_fraction: float | None = None
+    saturated_high: int | None = None
+    saturated_low: int | None = None
+    input_max: int | None = None
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def fits(self) -> bool:
+        """Whether nothing in this layer exceeds a Loihi limit."""
+        return not self.problems
 
 
-def loihi_report(*a, **k): ...
+@dataclass
+class LoihiReport:
+    """Per-layer fit of a network on Loihi 2 and the verdict."""
+
+    layers: list[LayerFit]
+    limits: LoihiLimits
+    calibration_samples: int = 0
+    calibration_steps: int = 0
+
+    @property
+    def total_cores(self) -> int:
+        """Cores needed by all layers together."""
+        return sum(layer.cores for layer in self.layers)
+
+    @property
+    def chips_needed(self) -> int:
+        """Chips of ``cores_per_chip`` cores needed."""
+        return max(1, math.ceil(self.total_cores / self.limits.cores_per_chip))
+
+    @property
+    def problems(self) -> list[str]:
+        """Everything that prevents a fit, layer by layer, and the core budget."""
+        out = [f"{layer.name}: {p}" for layer in self.layers for p in layer.problems]
+        budget = self.limits.cores_per_chip * self.limits.chips
+        if self.total_cores > budget:
+            out.append(
+                f"needs {self.total_cores} cores, more than {budget} on {self.limits.chips} chip(s)"
+            )
+        return out
+
+    @property
+    def fits(self) -> bool:
+        """Whether the network fits (no problem listed)."""
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: layers, limits, totals and the verdict."""
+        return {
+            "fits": self.fits,
+            "total_cores": self.total_cores,
+            "chips_needed": self.chips_needed,
+            "problems": self.problems,
+            "calibration": {
+                "samples": self.calibration_samples,
+                "steps": self.calibration_steps,
+            },
+            "limits": asdict(self.limits),
+            "layers": [dict(asdict(layer), fits=layer.fits) for layer in self.layers],
+        }
+
+    def to_text(self) -> str:
+        """A table per layer and the verdict."""
+        head = (
+            f"{'layer':<12} {'kind':<7} {'neurons':>8} {'synapses':>11} {'fan-in':>7} "
+            f"{'fan-out':>7} {'w_exp':>5} {'w_err%':>7} {'v+used%':>8} {'sat+/-':>11} {'cores':>5}"
+        )
+        rows = [head, "-" * len(head)]
+        for ly in self.layers:
+            used = "-" if ly.v_range_fraction is None else f"{100 * ly.v_range_fraction:.3g}"
+            sat = "-" if ly.saturated_high is None else f"{ly.saturated_high}/{ly.saturated_low}"
+            rows.append(
+                f"{ly.name:<12} {ly.kind:<7} {ly.neurons:>8,} {ly.synapses:>11,} {ly.fan_in:>7,} "
+                f"{ly.fan_out:>7,} {ly.weight_exp:>5} {100 * ly.weight_rel_error:>7.3f} "
+                f"{used:>8} {sat:>11} {ly.cores:>5}"
+            )
+        rows.append("")
+        if self.calibration_samples:
+            rows.append(
+                f"calibration: {self.calibration_samples} samples × {self.calibration_steps} "
+                "steps of the fixed-point rules"
+            )
+        else:
+            rows.append("calibration: none (voltage range and saturation not checked)")
+        rows.append(
+            f"cores: {self.total_cores} of {self.limits.cores_per_chip} per chip "
+            f"({self.chips_needed} chip(s) needed)"
+        )
+        rows.extend(f"note: {ly.name}: {n}" for ly in self.layers for n in ly.notes)
+        rows.extend(f"problem: {p}" for p in self.problems)
+        rows.append(f"fits on Loihi 2: {'yes' if self.fits else 'no'}")
+        return "\n".join(rows)
+
+
+def loihi_report(
+    network: Network,
+    calibration_inputs: np.ndarray | None = None,
+    simulation: Simulation | None = None,
+    limits: LoihiLimits | None = None,
+) -> LoihiReport:
+    """Estimate whether ``network`` fits Loihi 2 under the fixed-point formats.
+
+    Parameters
+    ----------
+    network
+        The network description.
+    calibration_inputs
+        Samples ``(n, *input_shape)`` in [0, 1] run through the integer rules to measure the
+        voltage range and saturation; ``None`` skips the run.
+    simulation
+        Time step (for the decay and bias constants) and window of the calibration run;
+        default ``Simulation(steps=100, dt=0.01)``. Needs a spiking encoder to calibrate.
+    limits
+        The resources assumed (default :class:`LoihiLimits`).
+    """
+    from lif_bridge_lava.fixedsim import simulate_fixed
+    from lif_bridge_lava.lowering import population_jumps
+
+    limits = limits or LoihiLimits()
+    sim = simulation or Simulation(steps=100, dt=0.01)
+    lowered = population_jumps(network)
+    quantised = []
+    layers: list[LayerFit] = []
+    for pop, (_, matrix, _) in zip(network.populations, lowered, strict=True):
+        params = pop.layer.neurons.broadcast(pop.size)
+        q = quantize_population(matrix, params, sim.dt)
+        quantised.append(q)
+        nz = q.weight_mant if q.weight_mant.nnz else matrix
+        csr = nz.tocsr()
+        fan_in = int(np.diff(csr.indptr).max()) if csr.shape[0] else 0
+        fan_out = int(np.diff(csr.tocsc().indptr).max()) if csr.shape[1] else 0
+        synapses = int(matrix.nnz)
+        conv = isinstance(pop.layer, Conv2d)
+        bits = synapses * (
+            limits.sparse_bits_per_synapse if conv else limits.dense_bits_per_synapse
+        )
+        cores = max(
+            1,
+            math.ceil(pop.size / limits.neurons_per_core),
+            math.ceil(bits / limits.synapse_memory_bits_per_core),
+        )
+        fit = LayerFit(
+            name=pop.name,
+            kind=type(pop.layer).__name__,
+            neurons=pop.size,
+            synapses=synapses,
+            fan_in=fan_in,
+            fan_out=fan_out,
+            weight_exp=q.weight_exp,
+            voltage_unit=q.q_v,
+            weight_rel_error=q.weight_rel_error,
+            weight_max_error=q.weight_max_error,
+            weights_clipped=q.weights_clipped,
+            bias_clipped=q.bias_clipped,
+            vth_clipped=q.vth_clipped,
+            decay_rel_error=q.decay_rel_error,
+            cores=cores,
+        )
+        per_core = math.ceil(pop.size / cores)
+        inputs_per_core = csr[:per_core].getnnz(axis=0).astype(bool).sum() if csr.nnz else 0
+        if inputs_per_core > limits.input_axons_per_core:
+            fit.problems.append(
+                f"a core receives {inputs_per_core:,} inputs, more than "
+                f"{limits.input_axons_per_core:,} input axons"
+            )
+        for what, count in (
+            ("weights", q.weights_clipped),
+            ("biases", q.bias_clipped),
+            ("thresholds", q.vth_clipped),
+        ):
+            if count:
+                fit.problems.append(f"{count} {what} do not fit their fixed-point format")
+        layers.append(fit)
+    # Output axons: each source neuron needs one axon per destination core it reaches.
+    for pop, fit in zip(network.populations, layers, strict=True):
+        if pop.source < 0:
+            continue
+        src = layers[pop.source]
+        per_core = min(src.neurons, limits.neurons_per_core)
+        axons = per_core * fit.cores
+        if axons > limits.output_axons_per_core:
+            src.problems.append(
+                f"its neurons need up to {axons:,} output axons per core (to {fit.cores} cores "
+                f"of {fit.name}), more than {limits.output_axons_per_core:,}"
+            )
+    report = LoihiReport(layers=layers, limits=limits)
+    if calibration_inputs is not None:
+        if not sim.encoder.is_spiking:
+            raise ValidationError("loihi_report: calibration needs a spiking encoder")
+        stats = simulate_fixed(
+            network, calibration_inputs, sim, quantised, [w for w, _, _ in lowered]
+        )
+        for fit, st in zip(layers, stats, strict=True):
+            fit.v_min, fit.v_max = st.v_min, st.v_max
+            fit.v_range_fraction = max(st.v_max, 0) / V_MAX
+            fit.saturated_high, fit.saturated_low = st.saturated_high, st.saturated_low
+            fit.input_max = st.input_max
+            if st.saturated_high:
+                fit.problems.append(
+                    f"the 24-bit voltage saturated at the top {st.saturated_high:,} times"
+                )
+            if st.saturated_low:
+                fit.notes.append(
+                    f"the voltage of neurons driven below -{V_MAX * fit.voltage_unit:.3g} V was "
+                    f"held at the 24-bit floor {st.saturated_low:,} times (silent neurons; a "
+                    "spike then needs less positive input than in floating point)"
+                )
+        report.calibration_samples = len(calibration_inputs)
+        report.calibration_steps = sim.steps
+    return report

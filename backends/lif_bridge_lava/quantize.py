@@ -213,19 +213,21 @@ def quantize_population(
     )
 
 
-def fixed_leak(v: np.ndarray, dv: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, int]:
+def _clip24(new: np.ndarray) -> tuple[np.ndarray, int, int]:
+    high = int(np.count_nonzero(new > V_MAX))
+    low = int(np.count_nonzero(new < -V_MAX))
+    return np.clip(new, -V_MAX, V_MAX), high, low
+
+
+def fixed_leak(v: np.ndarray, dv: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, int, int]:
     """Phase A in integers: ``clip24(sign(v)·((|v|·(4096 - dv)) >> 12) + bias)``.
 
-    Returns the new ``v`` (int64) and the number of values that saturated.
+    Returns the new ``v`` (int64) and the numbers of values clipped at the top and the bottom.
     """
     decayed = np.sign(v) * ((np.abs(v) * (DECAY_UNITY - dv)) >> DECAY_BITS)
-    new = decayed + bias
-    sat = int(np.count_nonzero(np.abs(new) > V_MAX))
-    return np.clip(new, -V_MAX, V_MAX), sat
+    return _clip24(decayed + bias)
 
 
-def fixed_input(v: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, int]:
-    """Phase C in integers: ``clip24(v + (a << 6))``; returns ``v`` and the saturation count."""
-    new = v + (np.asarray(a, dtype=np.int64) << ACT_SHIFT)
-    sat = int(np.count_nonzero(np.abs(new) > V_MAX))
-    return np.clip(new, -V_MAX, V_MAX), sat
+def fixed_input(v: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Phase C in integers: ``clip24(v + (a << 6))``; ``v`` and the top/bottom clip counts."""
+    return _clip24(v + (np.asarray(a, dtype=np.int64) << ACT_SHIFT))

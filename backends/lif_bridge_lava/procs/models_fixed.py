@@ -76,8 +76,8 @@ class PyLinearLIFFixed(LIFBase):
         else:
             if self.last is not None:
                 a = np.where((k - 1 - self.last) < self.R, 0, a)
-            v, sat = fixed_input(self.v_int.astype(np.int64), a)
-            self.saturated += sat
+            v, high, low = fixed_input(self.v_int.astype(np.int64), a)
+            self.saturated += high + low
             if self.subtract:
                 v = v - vth * self.s_prev
             else:
@@ -89,8 +89,8 @@ class PyLinearLIFFixed(LIFBase):
                     self._write_trace(g)
         if k < self.steps:
             bias = self.bias_mant.astype(np.int64) << self.bias_exp.astype(np.int64)
-            new, sat = fixed_leak(self.v_int.astype(np.int64), self.dv.astype(np.int64), bias)
-            self.saturated += sat
+            new, high, low = fixed_leak(self.v_int.astype(np.int64), self.dv.astype(np.int64), bias)
+            self.saturated += high + low
             if self.last is not None:
                 frozen = (k - self.last) < self.R
                 new = np.where(frozen, self.v_int, new)
