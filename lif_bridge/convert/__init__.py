@@ -1,0 +1,33 @@
+"""Converters from trained ANNs to network descriptions, and their normalisation.
+
+:func:`from_torch` (needs torch, imported only when called) converts a PyTorch ReLU network;
+:mod:`lif_bridge.convert.normalize` holds the data-based normalisation factors (numpy only).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lif_bridge.convert.normalize import (
+    NORMALIZATIONS,
+    l4_factor,
+    max_factor,
+    normalization_factors,
+    percentile_factor,
+)
+
+__all__ = [
+    "NORMALIZATIONS",
+    "from_torch",
+    "l4_factor",
+    "max_factor",
+    "normalization_factors",
+    "percentile_factor",
+]
+
+
+def from_torch(*args: Any, **kwargs: Any) -> Any:
+    """Convert a trained PyTorch model; see :func:`lif_bridge.convert.torch.from_torch`."""
+    from lif_bridge.convert.torch import from_torch as _from_torch
+
+    return _from_torch(*args, **kwargs)
