@@ -62,6 +62,7 @@ import importlib
 import math
 import os
 import pickle
+import re
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -92,6 +93,8 @@ from lif_bridge.network import (
 )
 
 __all__ = ["DEFAULT_MAX_RATE", "from_torch", "load_model", "load_state_dict_file"]
+
+_FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 #: Default input rate [Hz] for ``x = 1``: the paper's ``1/Δt`` with ``Δt = 0.01 s``.
 DEFAULT_MAX_RATE = 100.0
@@ -254,7 +257,7 @@ def load_model(
             )
         script = load_torchscript(os.fspath(path))
         return rebuild_scripted(script.eval(), input_shape)
-    if ":" in text and not path.suffix:
+    if _FACTORY.match(text):
         return _from_factory(text, weights).eval()
     if path.suffix or os.sep in text:
         raise DataError(f"model file {text} not found")

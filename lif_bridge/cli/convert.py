@@ -1,0 +1,146 @@
+"""``lif-bridge convert``: a trained PyTorch model -> a saved Linear LIF network description."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from lif_bridge.cli._common import emit, resolve_data_dir
+from lif_bridge.errors import ConversionError
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``convert`` sub-command."""
+    p = sub.add_parser(
+        "convert",
+        help="convert a trained PyTorch ReLU network into a Linear LIF network file",
+        description="Trace a feed-forward ReLU network (Linear, Conv2d, pooling, BatchNorm "
+        "folded), map it onto Linear LIF neurons (Lu & Xu 2022) with the chosen bias mode and "
+        "normalisation, and save the description (.npz) with lif_bridge.save_network.",
+    )
+    p.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a TorchScript file, or 'module.path:factory' (e.g. lif_bridge.zoo:paper_mlp) "
+        "with --weights",
+    )
+    p.add_argument("-o", "--output", required=True, metavar="NET", help="network file to write")
+    p.add_argument("--weights", metavar="FILE", help="state_dict for a factory: .pt/.pth or .npz")
+    p.add_argument(
+        "--input-shape",
+        type=int,
+        nargs="+",
+        required=True,
+        metavar="N",
+        help="shape of one sample, e.g. 1 28 28",
+    )
+    p.add_argument("--bias-mode", choices=("current", "leak", "none"), default="current")
+    p.add_argument("--normalize", choices=("none", "max", "percentile", "l4"), default="none")
+    p.add_argument("--percentile", type=float, default=99.9, help="for --normalize percentile")
+    p.add_argument(
+        "--calibrate-on",
+        metavar="DATA",
+        help="calibration set (training split): 'mnist', 'digits' or an .npz with array x",
+    )
+    p.add_argument(
+        "--calibration-samples", type=int, default=1000, metavar="N", help="default 1000"
+    )
+    p.add_argument(
+        "--data-dir", default=None, help="folder of the MNIST files; default $LIF_BRIDGE_DATA_DIR"
+    )
+    p.add_argument(
+        "--max-rate", type=float, default=None, help="input rate [Hz] for x = 1 (default 100)"
+    )
+    p.add_argument("--g-l", type=float, default=None, help="leak g_l [S] of the neurons")
+    p.add_argument("--reset", choices=("subtract", "zero"), default=None)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=_convert)
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from lif_bridge import Neurons, save_network
+    from lif_bridge.connectivity import synapse_count
+
+    calibration = None
+    if args.normalize != "none":
+        if not args.calibrate_on:
+            raise ConversionError(
+                f"--normalize {args.normalize} needs a calibration set: add --calibrate-on "
+                "mnist|digits|FILE.npz"
+            )
+        if args.calibration_samples < 1:
+            raise ConversionError("--calibration-samples must be >= 1")
+        from lif_bridge.data import load_dataset
+
+        calibration = load_dataset(
+            args.calibrate_on,
+            split="train",
+            data_dir=resolve_data_dir(args.data_dir),
+            limit=args.calibration_samples,
+        ).x
+    template: dict[str, Any] = {}
+    if args.g_l is not None:
+        template["g_l"] = args.g_l
+    if args.reset is not None:
+        template["reset"] = args.reset
+    neurons = Neurons(**template) if template else None
+
+    from lif_bridge.convert.torch import from_torch
+
+    net = from_torch(
+        args.model,
+        input_shape=tuple(args.input_shape),
+        bias_mode=args.bias_mode,
+        normalize=args.normalize,
+        percentile=args.percentile,
+        calibration=calibration,
+        neurons=neurons,
+        max_rate=args.max_rate,
+        weights=args.weights,
+        progress=not args.json,
+    )
+    path = save_network(args.output, net)
+
+    layers = []
+
+    n_neurons = n_syn = 0
+    for pop in net.populations:
+        syn = synapse_count(pop.layer, pop.input_shape)
+        n_neurons += pop.size
+        n_syn += syn
+        layers.append(
+            {
+                "name": pop.name,
+                "type": type(pop.layer).__name__,
+                "shape": list(pop.shape),
+                "neurons": pop.size,
+                "synapses": syn,
+                "activation": pop.layer.ann_activation,
+                "rate_scale": pop.layer.rate_scale,
+            }
+        )
+    conv = net.metadata["conversion"]
+    payload = {
+        "output": os.fspath(path),
+        "input_shape": list(net.input_shape),
+        "max_rate": net.max_rate,
+        "bias_mode": conv["bias_mode"],
+        "normalize": conv["normalize"],
+        "normalization_factors": conv["factors"],
+        "calibration_samples": conv["calibration_samples"],
+        "layers": layers,
+        "neurons": n_neurons,
+        "synapses": n_syn,
+    }
+    factors = ", ".join(f"{k}={v:.4g}" for k, v in conv["factors"].items())
+    text = (
+        f"{net.summary()}\n"
+        f"{len(layers)} populations, {n_neurons:,} neurons, {n_syn:,} synapses; "
+        f"bias mode {conv['bias_mode']}, normalisation {conv['normalize']} ({factors}); "
+        f"max_rate {net.max_rate:g} Hz\nwrote {path}"
+    )
+    emit(payload, args.json, text)
+    return 0
