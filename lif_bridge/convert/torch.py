@@ -209,7 +209,15 @@ def _from_factory(spec: str, weights: str | os.PathLike[str] | None) -> nn.Modul
         factory = getattr(factory, part, None)
         if factory is None:
             raise ConversionError(f"model {spec!r}: module {module_name!r} has no {attr!r}")
-    model = factory() if callable(factory) and not isinstance(factory, nn.Module) else factory
+    if callable(factory) and not isinstance(factory, nn.Module):
+        try:
+            model = factory()
+        except TypeError as exc:
+            raise ConversionError(
+                f"model {spec!r}: {attr} must be callable without arguments ({exc})"
+            ) from exc
+    else:
+        model = factory
     if not isinstance(model, nn.Module):
         raise ConversionError(
             f"model {spec!r}: {attr} returned a {type(model).__name__}, not a torch.nn.Module"
