@@ -66,7 +66,7 @@ def build_project(
     t1 = time.perf_counter()
     dev.build(
         directory=str(project),
-        results_directory=str(project / "results"),
+        results_directory="results",
         compile=True,
         run=run,
         with_output=False,
@@ -167,7 +167,12 @@ class StandaloneBuild:
         fname = inputs / f"{self.table}.dat"
         np.ascontiguousarray(values, dtype=np.float64).tofile(fname)
         results = self.project / "results"
-        cmd = ["./main", "--results_dir", str(results), f"{self.table}.values={fname}"]
+        cmd = [
+            "./main",
+            "--results_dir",
+            os.path.join(str(results), ""),
+            f"{self.table}.values={fname}",
+        ]
         env = {**os.environ, **self.env}
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=self.project, env=env, capture_output=True, text=True)
