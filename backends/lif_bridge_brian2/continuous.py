@@ -41,9 +41,17 @@ v_th : volt (constant)
 v_reset : volt (constant)
 """
 
-_ON_PRE = """
+_ON_PRE_LEAKY = """
 t_e = t + dt - (phase_pre - 1)/f_pre
-v_post = int(g_l_post > 0*siemens)*(v_rest_post + I_bias_post/(g_l_post + int(g_l_post <= 0*siemens)*siemens) + (v_post - v_rest_post - I_bias_post/(g_l_post + int(g_l_post <= 0*siemens)*siemens))*exp(-(t_e - t_last_post)*g_l_post/C_m_post)) + int(g_l_post <= 0*siemens)*(v_post + I_bias_post*(t_e - t_last_post)/C_m_post)
+v_inf = v_rest_post + I_bias_post/g_l_post
+v_post = v_inf + (v_post - v_inf)*exp(-(t_e - t_last_post)*g_l_post/C_m_post)
+t_last_post = t_e
+v_post += w/C_m_post
+"""
+
+_ON_PRE_IF = """
+t_e = t + dt - (phase_pre - 1)/f_pre
+v_post = v_post + I_bias_post*(t_e - t_last_post)/C_m_post
 t_last_post = t_e
 v_post += w/C_m_post
 """
@@ -99,7 +107,7 @@ def single_neuron_rates(
         raise BackendError("single_neuron_rates: rates must be >= 0 and 0 <= transient < duration")
     ph = np.zeros_like(f) if phases is None else np.broadcast_to(phases, f.shape).astype(float)
     g_l, i_b = float(nrn.g_l), float(nrn.i_bias)
-    if g_l > 0 and float(nrn.v_rest) + i_b / g_l >= float(nrn.v_th) or g_l == 0 and i_b > 0:
+    if (g_l > 0 and float(nrn.v_rest) + i_b / g_l >= float(nrn.v_th)) or (g_l == 0 and i_b > 0):
         raise BackendError(
             "single_neuron_rates: the bias drives the neuron over threshold between input "
             "spikes (v_rest + I_bias/g_l >= v_th); the event-driven formulation needs "
@@ -143,7 +151,7 @@ def single_neuron_rates(
             inp,
             tgt,
             "w : coulomb (constant)",
-            on_pre=_ON_PRE,
+            on_pre=_ON_PRE_LEAKY if g_l > 0 else _ON_PRE_IF,
             clock=clock,
             name="single_syn",
             namespace={},
