@@ -172,17 +172,15 @@ def describe(network_map: Any) -> str:
         ref = refractory_period(pop, network_map.dt)
         if ref is not False:
             lines.append(f"    refractory: {ref!s} (synaptic input dropped while refractory)")
+        values = neuron_parameters(pop, network_map.dt, units)
         for var in ("C_m", "g_l", "I_bias", "v_th", "v_rest", "v_reset"):
-            vals = getattr(group, var)[:] if not network_map.standalone else None
-            if vals is None:
-                continue
+            vals = values[var]
             lo, hi = np.min(vals), np.max(vals)
             shown = f"{lo!s}" if lo == hi else f"{lo!s} .. {hi!s}"
             lines.append(f"    {var} = {shown}")
-        for syn_name in network_map.synapses.get(name, ()):
-            syn = network_map.objects[syn_name]
-            lines.append(
-                f"    synapses {syn_name}: {len(syn)} "
-                f"on_pre: v_post += w/C_m_post (w in {units.charge!s})"
-            )
+        n_syn = network_map.synapse_counts.get(name, 0)
+        lines.append(
+            f"    input synapses: {n_syn:,}, on_pre: v_post += w/C_m_post "
+            f"(w in {units.charge!s}; added once per step, dropped while refractory)"
+        )
     return "\n".join(lines)

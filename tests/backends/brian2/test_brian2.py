@@ -1,0 +1,242 @@
+"""Brian2 backend: lowering, equations, routes, units, devices, errors, continuous time.
+
+Spike-for-spike agreement on the random networks is in ``tests/conformance``; here: the parts
+of the issue that the conformance suite does not cover.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("brian2")
+
+from lif_bridge.backend import get_backend, simulate
+from lif_bridge.connectivity import synapse_count
+from lif_bridge.errors import BackendError, UnsupportedLayerError
+from lif_bridge.network import ConstantCurrent, Neurons, Readout, Simulation
+from lif_bridge.testing import random_inputs, random_network
+
+pytestmark = pytest.mark.brian2
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _sim(**kw: object) -> Simulation:
+    return Simulation(steps=40, dt=0.01, readout=Readout(counts="all"), **kw)  # type: ignore[arg-type]
+
+
+def test_to_brian2_gives_network_and_layer_map() -> None:
+    import brian2 as b2
+    from lif_bridge_brian2 import describe, to_brian2
+
+    net = random_network(0, "conv_max")
+    net_b2, lmap = to_brian2(net, _sim())
+    assert isinstance(net_b2, b2.Network)
+    assert set(lmap.groups) == {p.name for p in net.populations}
+    assert set(lmap.pools) == {"maxpool1"}
+    for pop in net.populations:
+        assert len(lmap.groups[pop.name]) == pop.size
+    conv = net.populations[0]
+    assert lmap.synapse_counts[conv.name] <= synapse_count(conv.layer, conv.input_shape)
+    text = describe(lmap)
+    assert "dv/dt = (-g_l*(v - v_rest) + I_bias)/C_m : V" in text or "dv/dt" in text
+    assert "threshold: v >= v_th" in text and "v -= v_th" in text
+
+
+def test_traces_and_counts_identical_to_reference() -> None:
+    net = random_network(1, "mixed", per_neuron=True, refractory=0.02)
+    x = random_inputs(net, 2, seed=1)
+    sim = Simulation(steps=40, dt=0.01, readout=Readout(counts="all", traces=("conv2", "dense6")))
+    want = simulate(net, x, sim, "reference")
+    got = simulate(net, x, sim, "brian2", device="runtime")
+    for name in want.counts:
+        np.testing.assert_array_equal(got.counts[name], want.counts[name])
+    for name in want.traces:
+        np.testing.assert_array_equal(got.traces[name], want.traces[name])
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_constant_current_route(reset: str) -> None:
+    net = random_network(0, "conv_avg", reset=reset)
+    x = random_inputs(net, 2, seed=3)
+    sim = _sim(encoder=ConstantCurrent())
+    want = simulate(net, x, sim, "reference")
+    got = simulate(net, x, sim, "brian2", device="runtime")
+    for name in want.counts:
+        np.testing.assert_array_equal(got.counts[name], want.counts[name])
+
+
+def test_biophysical_units_keep_results() -> None:
+    net = random_network(0, "dense")
+    x = random_inputs(net, 3, seed=0)
+    sim = Simulation(steps=40, dt=0.01, readout=Readout(counts="all", traces=("dense1",)))
+    si = simulate(net, x, sim, "brian2", device="runtime", units="si")
+    bio = simulate(net, x, sim, "brian2", device="runtime", units="biophysical")
+    for name in si.counts:
+        np.testing.assert_array_equal(si.counts[name], bio.counts[name])
+    np.testing.assert_allclose(si.traces["dense1"], bio.traces["dense1"], rtol=1e-9, atol=1e-12)
+
+
+def test_biophysical_equations_print_units() -> None:
+    from lif_bridge_brian2 import describe, to_brian2
+
+    _, lmap = to_brian2(random_network(0, "dense"), _sim(), units="biophysical")
+    text = describe(lmap)
+    assert "mV" in text and "nF" in text and "nS" in text
+
+
+def test_poisson_group_option_runs() -> None:
+    from lif_bridge.network import Poisson
+
+    net = random_network(0, "dense")
+    sim = _sim(encoder=Poisson(seed=1))
+    res = simulate(net, random_inputs(net, 2), sim, "brian2", device="runtime", poisson_group=True)
+    assert res.output_counts.shape == (2, 5)
+
+
+def test_bad_device_and_missing_compiler(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(BackendError, match="unknown device 'gpu'"):
+        get_backend("brian2", device="gpu")
+    import lif_bridge_brian2.devices as devices
+
+    monkeypatch.setattr(devices.shutil, "which", lambda name: None)
+    backend = get_backend("brian2", device="cpp_standalone")
+    with pytest.raises(BackendError, match=r"cpp_standalone.*no C\+\+ compiler"):
+        backend.lower(random_network(0, "dense"), _sim())
+
+
+def test_unsupported_layer_is_named() -> None:
+    from lif_bridge_brian2.lowering import SUPPORTED, _check_layers
+
+    class Strange:
+        name = "odd1"
+
+    class FakeNet:
+        layers = (Strange(),)
+
+    with pytest.raises(UnsupportedLayerError, match="'odd1' of type Strange"):
+        _check_layers(FakeNet(), _sim(), "rate")  # type: ignore[arg-type]
+    assert len(SUPPORTED) == 5
+
+
+@pytest.mark.slow
+def test_cython_matches_reference() -> None:
+    net = random_network(0, "conv_max", refractory=0.02)
+    x = random_inputs(net, 2, seed=0)
+    want = simulate(net, x, _sim(), "reference")
+    got = simulate(net, x, _sim(), "brian2", device="cython")
+    for name in want.counts:
+        np.testing.assert_array_equal(got.counts[name], want.counts[name])
+
+
+@pytest.mark.slow
+def test_standalone_compiles_once_for_many_batches(tmp_path: Path) -> None:
+    net = random_network(1, "mixed", per_neuron=True)
+    x = random_inputs(net, 7, seed=2)
+    sim = _sim()
+    want = simulate(net, x, sim, "reference")
+    backend = get_backend("brian2", device="cpp_standalone", build_dir=tmp_path, samples_per_run=3)
+    program = backend.lower(net, sim)
+    try:
+        got = program.run(x)  # batches of 3, 3 and 1 (padded): one compilation
+        assert len(list(tmp_path.glob("cpp_standalone-*"))) == 1
+        project = got.info["project"]
+        again = program.run(x[:2], start_index=0)
+        assert again.info["project"] == project
+    finally:
+        program.close()
+    assert not list(tmp_path.glob("cpp_standalone-*"))
+    for name in want.counts:
+        np.testing.assert_array_equal(got.counts[name], want.counts[name])
+    np.testing.assert_array_equal(again.output_counts, want.output_counts[:2])
+    assert not (Path.cwd() / "output").exists()
+
+
+@pytest.mark.slow
+def test_compile_failure_is_a_backend_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lif_bridge_brian2.devices as devices
+
+    monkeypatch.setattr(devices, "SAFE_FLAGS", ["-fno-such-flag-xyz"])
+    program = get_backend("brian2", device="cpp_standalone", build_dir=tmp_path).lower(
+        random_network(0, "dense"), _sim()
+    )
+    with pytest.raises(BackendError, match=r"cpp_standalone.*compiling the project"):
+        program.run(random_inputs(random_network(0, "dense"), 1))
+    program.close()
+
+
+@pytest.mark.slow
+def test_single_neuron_rates_match_exact_transfer() -> None:
+    from lif_bridge_brian2 import single_neuron_rates
+
+    rates = [[10, 10], [30, 30], [60, 60]]
+    expected = {"subtract": [3.57, 13.63, 28.63], "zero": [3.33, 10.0, 20.0]}
+    for reset, want in expected.items():
+        nrn = Neurons(c_m=1.0, g_l=3.0, v_th=1.0, reset=reset)  # type: ignore[arg-type]
+        got = single_neuron_rates([0.3, 0.2], rates, nrn, duration=71.0, dt=1e-4)
+        np.testing.assert_allclose(got, want, atol=0.02)
+
+
+@pytest.mark.slow
+def test_paper_mlp_50_mnist_images_identical_to_reference() -> None:
+    from lif_bridge_brian2.models import paper_mlp_network
+
+    from lif_bridge.data import load_mnist
+
+    data_dir = Path("/work/shared/data/mnist")
+    if not data_dir.is_dir():
+        pytest.skip("MNIST files not present at /work/shared/data/mnist")
+    ds = load_mnist("test", data_dir=data_dir, limit=50)
+    x = np.asarray(ds.x if hasattr(ds, "x") else ds[0], dtype=np.float64)
+    net = paper_mlp_network()
+    sim = Simulation(steps=300, dt=0.01, readout=Readout(counts="all"))
+    want = simulate(net, x, sim, "reference")
+    got = simulate(net, x, sim, "brian2", device="cpp_standalone", samples_per_run=50)
+    assert want.counts["fc1"].sum() > 0
+    for name in want.counts:
+        np.testing.assert_array_equal(got.counts[name], want.counts[name])
+
+
+CUDA_PY = ROOT / ".venv-cuda" / "bin" / "python"
+
+
+@pytest.mark.cuda
+@pytest.mark.slow
+def test_cuda_project_for_paper_mlp_generates_and_compiles(tmp_path: Path) -> None:
+    if not CUDA_PY.exists():
+        pytest.skip("no .venv-cuda: build it with scripts/setup_cuda_env.sh (Python 3.12)")
+    if shutil.which("nvcc") is None:
+        pytest.skip("nvcc (CUDA toolkit) not on PATH")
+    code = (
+        "from lif_bridge_brian2.cuda import build_cuda_project; "
+        f"print(build_cuda_project(build_dir={str(tmp_path)!r}))"
+    )
+    proc = subprocess.run(
+        [str(CUDA_PY), "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=3600
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert list(tmp_path.glob("cuda_standalone-*/main"))
+
+
+@pytest.mark.cuda
+@pytest.mark.gpu
+def test_cuda_project_runs_on_gpu() -> None:
+    if shutil.which("nvidia-smi") is None or sys.platform != "linux":
+        pytest.skip(
+            "no NVIDIA GPU on this machine: the CUDA project is only generated and compiled "
+            "(test_cuda_project_for_paper_mlp_generates_and_compiles); running it needs a GPU"
+        )
+    code = (
+        "from lif_bridge_brian2.cuda import run_cuda_mlp_check; "
+        "import sys; sys.exit(0 if run_cuda_mlp_check() else 1)"
+    )
+    proc = subprocess.run([str(CUDA_PY), "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
