@@ -15,6 +15,7 @@ __all__ = [
     "plot_confusion",
     "plot_curves",
     "plot_feature_maps",
+    "plot_matrix",
     "plot_scatter",
     "save",
 ]
@@ -170,4 +171,23 @@ def plot_feature_maps(
             if c == 0:
                 ax.set_ylabel(row_label, fontsize=9)
     fig.suptitle(title, fontsize=10)
+    return save(fig, path)
+
+
+def plot_matrix(
+    path: str | os.PathLike[str],
+    matrix: np.ndarray,
+    *,
+    title: str,
+    label: str,
+    split: int | None = None,
+) -> Path:
+    """A square matrix as an image (e.g. correlation), with optional quadrant lines."""
+    fig, ax = _figure(figsize=(5.6, 5.0))
+    im = ax.imshow(matrix, cmap="RdBu_r", vmin=-1, vmax=1)
+    if split is not None:
+        ax.axhline(split - 0.5, color="k", lw=0.8)
+        ax.axvline(split - 0.5, color="k", lw=0.8)
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(im, ax=ax, label=label, shrink=0.8)
     return save(fig, path)
