@@ -64,13 +64,18 @@ def build_project(
     )
     net.run(lmap.duration)
     t1 = time.perf_counter()
+    cuda = device_name == "cuda_standalone"
     dev.build(
         directory=str(project),
         results_directory="results",
-        compile=True,
-        run=run,
+        compile=not cuda,
+        run=run and not cuda,
         with_output=False,
     )
+    if cuda:
+        from lif_bridge_brian2.cuda import patch_and_compile
+
+        patch_and_compile(dev, project)
     t2 = time.perf_counter()
     info = {"generate_seconds": t1 - t0, "compile_seconds": t2 - t1, "project": str(project)}
     return lmap, dev, info
@@ -106,7 +111,7 @@ class StandaloneBuild:
         if target == "cuda_standalone":
             from lif_bridge_brian2.cuda import configure_cuda
 
-            configure_cuda()
+            configure_cuda(program.build_root)
         project = make_build_dir(program.build_root, target)
         try:
             with codegen_prefs(target):
