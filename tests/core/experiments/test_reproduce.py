@@ -1,0 +1,81 @@
+"""``lif-bridge reproduce --quick`` end to end, and the API's checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lif_bridge.cli import main
+from lif_bridge.errors import ValidationError
+from lif_bridge.experiments import resolve_names, run_experiments
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _check_pngs(out: Path, prefix: str) -> None:
+    pngs = sorted(out.glob(f"{prefix}*.png"))
+    assert pngs, f"no {prefix}*.png written"
+    for png in pngs:
+        data = png.read_bytes()
+        assert data.startswith(PNG) and len(data) > 5_000, png
+
+
+def test_quick_all_end_to_end(tmp_path: Path, mnist_dir: str) -> None:
+    out = tmp_path / "rep"
+    code = main(
+        ["reproduce", "all", "--out", str(out), "--quick", "--data-dir", mnist_dir, "--no-progress"]
+    )
+    assert code == 0
+    report = (out / "report.md").read_text()
+    results = json.loads((out / "results.json").read_text())
+    for key, prefix in (
+        ("S1", "s1_"),
+        ("S2", "s2_"),
+        ("FC", "fc_"),
+        ("CNN", "cnn_"),
+        ("ERR", "err_"),
+    ):
+        assert f"## {key}" in report
+        _check_pngs(out, prefix)
+        for fig in results["experiments"][key]["figures"]:
+            assert f"]({fig})" in report
+    s1 = results["experiments"]["S1"]["data"]
+    assert s1["onset"] == pytest.approx(4.3281, abs=0.01)
+    assert f"{s1['onset']:.4g}" in report  # the measured number, not a typed one
+    fc = results["experiments"]["FC"]["data"]
+    assert f"{fc['agreement']:.4g}" in report
+    assert 0.5 < fc["agreement"] <= 1.0
+    assert "Not reproduced" in report and "DEEP" in report
+    assert not list(out.glob(".*.tmp"))  # atomic writes left no temp files
+
+
+def test_single_neuron_without_mnist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LIF_BRIDGE_DATA_DIR", raising=False)
+    payload = run_experiments(["s1"], tmp_path, quick=True, progress=False)
+    assert list(payload["experiments"]) == ["S1"]
+    assert (tmp_path / "report.md").stat().st_size > 0
+    json.dumps(payload)  # JSON-able
+    _check_pngs(tmp_path, "s1_")
+
+
+def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reproduce", "S1", "--out", str(tmp_path), "--quick", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["meta"]["quick"] is True
+    assert payload["experiments"]["S1"]["id"] == "S1"
+
+
+def test_names() -> None:
+    assert resolve_names(["all"]) == ["S1", "S2", "FC", "CNN", "ERR"]
+    assert resolve_names(["err", "S1"]) == ["S1", "ERR"]
+    with pytest.raises(ValidationError, match="CIFAR"):
+        resolve_names(["DEEP"])
+    with pytest.raises(ValidationError, match="unknown experiment"):
+        resolve_names(["S9"])
+
+
+def test_unknown_experiment_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reproduce", "S9", "--out", str(tmp_path)]) == 2
+    assert "unknown experiment" in capsys.readouterr().err
