@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from lif_bridge.errors import BackendUnavailableError, LifBridgeError
+from lif_bridge.errors import BackendError, BackendUnavailableError, LifBridgeError
 from lif_bridge.network import Network, Simulation
 
 __all__ = [
@@ -166,11 +166,18 @@ def get_backend(name: str, **options: Any) -> Backend:
         )
     try:
         factory = eps[name].load()
-    except ImportError as exc:
+    except (ImportError, AttributeError) as exc:
         raise BackendUnavailableError(
             f"backend {name!r} cannot be imported ({exc}); {hint}"
         ) from exc
-    backend = factory(**options)
+    try:
+        backend = factory(**options)
+    except TypeError as exc:
+        given = ", ".join(sorted(options)) or "none"
+        raise BackendError(
+            f"backend {name!r} does not accept the options given ({given}): {exc}; see the "
+            "backend's documentation for its options"
+        ) from exc
     if not isinstance(backend, Backend):
         raise BackendUnavailableError(
             f"entry point {eps[name].value!r} for backend {name!r} does not give a Backend "

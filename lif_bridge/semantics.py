@@ -51,6 +51,12 @@ D. **Reset** of the neurons that spiked in B::
    ``n' - n < R`` (Brian2's rule): no state update, no threshold, synaptic input dropped.
    ``R = round(refractory / dt)``; ``R = 1`` only drops the input arriving in the spike's own step.
 
+Floating point: the voltage jumps of one step may be summed in any order (a matrix product, a
+sparse product, synapse by synapse); backends agree to the last bit wherever the arithmetic is
+exact and otherwise differ by a rounding of that sum (~1e-16 V), which could flip a spike only
+for a potential within that distance of ``v_th``. The conformance suite checks spike counts
+for identity on random networks.
+
 Readout: the number of spikes of each neuron over the ``steps`` of the window; rates are
 ``count / (steps·dt)`` [Hz].
 

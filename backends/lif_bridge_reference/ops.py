@@ -50,30 +50,30 @@ class SynapticOp:
         elif scaled.shape[0] * scaled.shape[1] <= 8_000_000:
             self.dense_t = np.ascontiguousarray(scaled.T.toarray())
 
-    def __call__(self, z: np.ndarray, binary: bool) -> np.ndarray:
-        """Voltage jumps ``(batch, n_out)`` [V] for inputs ``z`` ``(batch, n_in)``.
+    def spikes(self, flat: np.ndarray, batch: int) -> np.ndarray:
+        """Voltage jumps ``(batch, n_out)`` [V] for 0/1 spikes given by their flat indices.
 
-        ``binary``: ``z`` holds 0/1 spikes (bool or float), which allows the event-driven path.
+        ``flat`` indexes the ``(batch, n_in)`` spike array in C order. Few spikes take the
+        event-driven path (the synapse rows of the spiking inputs are summed); many take BLAS.
         """
-        if binary:
-            flat = np.flatnonzero(z)
-            if flat.size < SPARSE_BELOW * z.size or (self.dense_t is None and self.conv is None):
-                return self._events(flat, z.shape[0])
-            z = z.astype(np.float64, copy=False)
+        if flat.size < SPARSE_BELOW * batch * self.n_in or (
+            self.dense_t is None and self.conv is None
+        ):
+            rows, cols = np.divmod(flat, self.n_in)
+            indptr = np.searchsorted(rows, np.arange(batch + 1))
+            z = sp.csr_matrix((np.ones(flat.size), cols, indptr), shape=(batch, self.n_in))
+            return np.asarray((z @ self.sparse_t).toarray())
+        dense = np.zeros(batch * self.n_in)
+        dense[flat] = 1.0
+        return self.values(dense.reshape(batch, self.n_in))
+
+    def values(self, z: np.ndarray) -> np.ndarray:
+        """Voltage jumps ``(batch, n_out)`` [V] for real-valued inputs ``z`` ``(batch, n_in)``."""
         if self.dense_t is not None:
             return z @ self.dense_t
         if self.conv is not None:
             return _conv_blas(z, *self.conv)
         return np.asarray((sp.csr_matrix(z) @ self.sparse_t).toarray())
-
-    def _events(self, flat: np.ndarray, batch: int) -> np.ndarray:
-        """Sum the synapse rows of the spiking inputs (``flat``: C-order indices of spikes)."""
-        rows, cols = np.divmod(flat, self.n_in)
-        indptr = np.searchsorted(rows, np.arange(batch + 1))
-        spikes = sp.csr_matrix(
-            (np.ones(flat.size), cols, indptr), shape=(batch, self.n_in), copy=False
-        )
-        return np.asarray((spikes @ self.sparse_t).toarray())
 
 
 def _conv_blas(
@@ -121,14 +121,16 @@ class MaxPoolGate:
         """Zero the running counts (start of a sample window)."""
         self.counts = np.zeros((batch, self.n_in), dtype=np.int64)
 
-    def __call__(self, s: np.ndarray) -> np.ndarray:
-        """Gate the 0/1 spikes ``s`` ``(batch, n_in)`` of this step; returns ``(batch, n_out)``."""
+    def __call__(self, flat: np.ndarray, batch: int) -> np.ndarray:
+        """Gate this step's spikes (flat indices into ``(batch, n_in)``).
+
+        Returns the flat indices of the output spikes in ``(batch, n_out)``, sorted.
+        """
         if self.counts is None:
             raise RuntimeError("MaxPoolGate.reset must be called before the first step")
-        out = np.zeros((s.shape[0], self.n_out))
-        b, i = np.nonzero(s)
-        if b.size == 0:
-            return out
+        if flat.size == 0:
+            return flat
+        b, i = np.divmod(flat, self.n_in)
         self.counts[b, i] += 1
         lo, hi = self._indptr[i], self._indptr[i + 1]
         reps = hi - lo
@@ -138,8 +140,7 @@ class MaxPoolGate:
         u = self._win_of[pos]
         top = self.counts[b[:, None], self.windows[u]].max(axis=1)
         passed = self.counts[b, i] == top
-        out[b[passed], u[passed]] = 1.0
-        return out
+        return np.unique(b[passed] * self.n_out + u[passed])
 
 
 __all__ = ["MaxPoolGate", "SynapticOp"]

@@ -167,8 +167,9 @@ class ReferenceProgram:
             for gate in st.gates:
                 gate.reset(b)
         const_input: np.ndarray | None = None
+        flat_counts = [c.reshape(-1) for c in counts]
         for n in range(sim.steps):
-            # A. state update, B. threshold
+            # A. state update, B. threshold -> flat indices of this step's spikes
             spikes = []
             for i, st in enumerate(self.states):
                 if last[i] is not None:
@@ -178,35 +179,32 @@ class ReferenceProgram:
                     last[i][s] = n
                 else:
                     s = st.update(v[i]) >= st.v_th
-                spikes.append(s)
+                spikes.append(np.flatnonzero(s))
             # C. synapses: spikes of this step, every population at once
             for i, st in enumerate(self.states):
-                if st.pop.source < 0:
-                    if not binary_in and const_input is not None:
-                        jump = const_input
-                    else:
-                        z = e[:, n, :]
-                        for gate in st.gates:
-                            z = gate(z)
-                        jump = st.op(z, binary_in)
-                        if not binary_in:
-                            const_input = jump
+                if st.pop.source < 0 and not binary_in:
+                    if const_input is None:  # ConstantCurrent: the same input every step
+                        const_input = st.op.values(e[:, n, :])
+                    jump = const_input
                 else:
-                    z = spikes[st.pop.source]
+                    flat = spikes[st.pop.source] if st.pop.source >= 0 else np.flatnonzero(e[:, n])
                     for gate in st.gates:
-                        z = gate(z)
-                    jump = st.op(z, True)
+                        flat = gate(flat, b)
+                    jump = st.op.spikes(flat, b)
                 if last[i] is not None:
                     jump = np.where((n - last[i]) < st.refractory, 0.0, jump)
                 v[i] += jump
-            # D. reset
+            # D. reset (only the neurons that spiked)
             for i, st in enumerate(self.states):
-                s = spikes[i]
-                if st.subtract:
-                    np.subtract(v[i], st.v_th, out=v[i], where=s)
-                else:
-                    np.copyto(v[i], st.v_reset, where=s)
-                counts[i] += s
+                flat = spikes[i]
+                if flat.size:
+                    unit = flat % st.pop.size
+                    vf = v[i].reshape(-1)
+                    if st.subtract:
+                        vf[flat] -= st.v_th[unit]
+                    else:
+                        vf[flat] = st.v_reset[unit]
+                    flat_counts[i][flat] += 1
             for name, i in trace_idx.items():
                 traces[name][:, n, :] = v[i]
         by_name = {st.pop.name: counts[i] for i, st in enumerate(self.states)}

@@ -56,8 +56,8 @@ def _simulation(args: argparse.Namespace, saved: Simulation | None) -> Simulatio
         cls = ENCODINGS[args.encoding]
         encoder = cls(seed=args.seed) if cls is Poisson else cls()
     return Simulation(
-        steps=args.steps or base.steps,
-        dt=args.dt or base.dt,
+        steps=base.steps if args.steps is None else args.steps,
+        dt=base.dt if args.dt is None else args.dt,
         encoder=encoder,
         max_rate=args.max_rate if args.max_rate is not None else base.max_rate,
         readout=Readout(counts="all"),

@@ -53,8 +53,15 @@ def as_weight(value: ArrayLike, *, ndim: int, what: str, where: str) -> np.ndarr
 
 def as_pair(value: Any, *, what: str, where: str, minimum: int) -> tuple[int, int]:
     """An int or a pair of ints, each >= ``minimum``, as a pair."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        pair: tuple[Any, ...] = (value, value)
+    elif isinstance(value, (tuple, list)):
+        pair = tuple(value)
+    else:
+        pair = ()
+    if len(pair) != 2 or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair
+    ):
         raise ValidationError(f"{where}: {what} must be an int or a pair of ints, got {value!r}")
     if any(v < minimum for v in pair):
         raise ValidationError(f"{where}: {what} must be >= {minimum}, got {value!r}")

@@ -41,9 +41,13 @@ class RegularRate:
 
     def encode(self, p: np.ndarray, steps: int, start_index: int = 0) -> np.ndarray:
         """Trains of shape ``(batch, steps, n)`` (uint8) for ``p`` of shape ``(batch, n)``."""
-        n = np.arange(steps + 1, dtype=np.float64)[None, :, None]
-        cum = np.floor(n * p[:, None, :])
-        return np.diff(cum, axis=1).astype(np.uint8)
+        out = np.empty((p.shape[0], steps, p.shape[1]), dtype=np.uint8)
+        prev = np.zeros_like(p)
+        for n in range(steps):  # one step at a time: memory stays at the size of the output
+            cur = np.floor((n + 1) * p)
+            out[:, n, :] = cur - prev
+            prev = cur
+        return out
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,6 +29,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +155,7 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             arrays = {k: archive[k] for k in archive.files if k != _HEADER}
     except FileFormatError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, json.JSONDecodeError) as exc:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError) as exc:
         raise FileFormatError(
             f"{path}: corrupt or truncated network file ({type(exc).__name__}: {exc}); "
             "re-create it with `lif-bridge convert`"

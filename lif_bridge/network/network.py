@@ -153,6 +153,12 @@ class Network:
         shape = self.input_shape
         source, source_shape, stages = -1, shape, []
         for i, layer in enumerate(self.layers):
+            if isinstance(layer, MaxPool2d) and any(not isinstance(st, MaxPool2d) for st in stages):
+                raise ValidationError(
+                    f"MaxPool2d {layer.name!r}: a spiking max pool must receive spikes "
+                    "directly (from a population, the input, or another MaxPool2d), not "
+                    "the output of a Flatten or AvgPool2d; reorder the layers"
+                )
             out = layer.output_shape(shape)
             if isinstance(layer, WeightedLayer):
                 size = int(np.prod(out))
@@ -165,14 +171,6 @@ class Network:
                 pops.append(Population(i, layer, source, tuple(stages), source_shape, shape, out))
                 source, source_shape, stages = len(pops) - 1, out, []
             else:
-                if isinstance(layer, MaxPool2d) and any(
-                    not isinstance(st, MaxPool2d) for st in stages
-                ):
-                    raise ValidationError(
-                        f"MaxPool2d {layer.name!r}: a spiking max pool must receive spikes "
-                        "directly (from a population, the input, or another MaxPool2d), not "
-                        "the output of a Flatten or AvgPool2d; reorder the layers"
-                    )
                 stages.append(layer)
             shape = out
         return tuple(pops)

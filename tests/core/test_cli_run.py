@@ -133,3 +133,23 @@ def test_invalid_simulation_settings(digits_net: Path, capsys: pytest.CaptureFix
     code = main(["run", str(digits_net), "--max-rate", "1000", "--steps", "5", "--limit", "2"])
     assert code == 2
     _assert_one_line_error(capsys, "exceeds 1/dt")
+
+
+@pytest.mark.parametrize("option", [["--precision", "float"], ["--device", "cython"]])
+def test_option_of_another_backend(
+    digits_net: Path, capsys: pytest.CaptureFixture[str], option: list[str]
+) -> None:
+    """A backend option the reference backend does not take: exit 2, one line, no traceback."""
+    code = main(["run", str(digits_net), *option, "--steps", "5", "--limit", "2"])
+    assert code == 2
+    _assert_one_line_error(capsys, "reference")
+
+
+@pytest.mark.parametrize("option", [["--steps", "0"], ["--dt", "0"]])
+def test_zero_steps_or_dt_refused(
+    digits_net: Path, capsys: pytest.CaptureFixture[str], option: list[str]
+) -> None:
+    """--steps 0 / --dt 0 are invalid settings, not 'use the default': exit 2, one line."""
+    code = main(["run", str(digits_net), *option, "--limit", "2", "--no-progress", "--json"])
+    assert code == 2
+    _assert_one_line_error(capsys, "must be")

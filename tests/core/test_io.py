@@ -327,3 +327,17 @@ def test_saved_file_is_a_valid_zip(tmp_path: Path) -> None:
         names = sorted(n.removesuffix(".npy") for n in z.namelist())
     assert "lif_bridge_header" in names
     assert all(n == "lif_bridge_header" or n.startswith("a") for n in names)
+
+
+def test_flipped_bytes_in_member(tmp_path: Path) -> None:
+    """Damage inside a compressed member is caught (CRC or inflate error), not returned."""
+    path = save_network(tmp_path / "net.npz", random_network(0, "dense"))
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("a0.npy")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for k in range(start + 20, start + 60):
+        data[k] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(FileFormatError, match=r"net\.npz: corrupt or truncated"):
+        load_network(path)

@@ -515,3 +515,15 @@ def test_ann_fields_validated() -> None:
         Dense(name="d", weight=w, rate_scale=0.0)
     with pytest.raises(ValidationError, match=r"Dense 'd': neurons must be a Neurons instance"):
         Dense(name="d", weight=w, neurons={"v_th": 1.0})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [1.5, None])
+def test_non_integer_pair_field_raises_validation_error(value: object) -> None:
+    """A float (or None) stride/dilation/kernel is refused with ValidationError, not TypeError."""
+    w = np.ones((2, 1, 3, 3))
+    with pytest.raises(ValidationError, match=r"Conv2d 'c': dilation must be an int or a pair"):
+        Conv2d(name="c", weight=w, dilation=value)  # type: ignore[arg-type]
+    with pytest.raises(
+        ValidationError, match=r"MaxPool2d 'p': kernel_size must be an int or a pair"
+    ):
+        MaxPool2d(name="p", kernel_size=value)  # type: ignore[arg-type]

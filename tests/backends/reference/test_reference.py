@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import lif_bridge_reference.ops as ops
 import numpy as np
 import pytest
@@ -384,3 +386,28 @@ def test_batch_size_for_budget() -> None:
     assert program.batch_size == b
     r = program.run(random_inputs(net, b + 1))
     assert r.info["batch_size"] == b and r.output_counts.shape[0] == b + 1
+
+
+@pytest.mark.parametrize("encoder", [RegularRate(), Poisson(seed=1)])
+def test_batch_size_for_keeps_run_within_budget(encoder: object) -> None:
+    """A run at the chosen batch size peaks (numpy allocations, tracemalloc) within 2x budget."""
+    rng = np.random.default_rng(0)
+    net = Network(
+        input_shape=(784,),
+        layers=(
+            Dense(weight=rng.normal(0, 0.05, (50, 784))),
+            Dense(weight=rng.normal(0, 0.1, (10, 50))),
+        ),
+    )
+    sim = Simulation(steps=200, encoder=encoder)  # type: ignore[arg-type]
+    budget = 4 * 2**20
+    program = ReferenceBackend(memory_gib=budget / 2**30).lower(net, sim)
+    assert 1 < program.batch_size < 256
+    x = rng.random((program.batch_size, 784))
+    tracemalloc.start()
+    try:
+        program.run(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= 2 * budget, f"peak {peak / 2**20:.1f} MiB for a {budget / 2**20:.0f} MiB budget"
