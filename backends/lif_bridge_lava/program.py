@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
+import multiprocessing.util
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import time
 import weakref
 from typing import Any
@@ -31,6 +35,32 @@ from lif_bridge.network import Network, Simulation, check_inputs
 __all__ = ["LavaProgram"]
 
 
+#: Seconds ``stop()`` may take before the model processes are killed.
+STOP_TIMEOUT = 20.0
+
+
+def _child_setup(_: object) -> None:
+    """In each forked Lava process: leave Ctrl-C to the parent, die with the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: no orphans if the parent is killed
+
+
+class _ForkGuard:
+    """Registers :func:`_child_setup` for the forks made while it is alive (runtime start).
+
+    ``multiprocessing.util`` keeps after-fork hooks in a weak registry keyed by this object.
+    """
+
+    def __enter__(self) -> _ForkGuard:
+        multiprocessing.util.register_after_fork(self, _child_setup)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Nothing to undo: the registry holds the guard weakly, so the hook goes with it."""
+
+
 class _Runtime:
     """What must be released: the Lava runtime (via one of its processes) and the folder."""
 
@@ -40,12 +70,27 @@ class _Runtime:
         self.started = False
 
     def release(self) -> None:
+        """Stop the runtime; kill its processes if ``stop()`` fails or hangs; delete the folder."""
         handle, self.handle = self.handle, None
         if handle is not None and self.started:
             self.started = False
-            with contextlib.suppress(Exception):
-                handle.stop()
+            runtime = getattr(handle, "runtime", None)
+            infra = getattr(runtime, "_messaging_infrastructure", None)
+            actors = list(getattr(infra, "actors", []) or [])
+            stopper = threading.Thread(target=_quiet_stop, args=(handle,), daemon=True)
+            stopper.start()
+            stopper.join(STOP_TIMEOUT)
+            for actor in actors:
+                with contextlib.suppress(Exception):
+                    if actor.is_alive():
+                        actor.kill()
+                        actor.join(2.0)
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _quiet_stop(handle: Any) -> None:
+    with contextlib.suppress(Exception):
+        handle.stop()
 
 
 class LavaProgram:
@@ -111,7 +156,8 @@ class LavaProgram:
         if not self._state.started:
             t0 = time.perf_counter()
             self._state.started = True  # from here on, close() must stop the runtime
-            handle.run(condition=RunSteps(num_steps=n, blocking=True), run_cfg=self._run_cfg())
+            with _ForkGuard():
+                handle.run(condition=RunSteps(num_steps=n, blocking=True), run_cfg=self._run_cfg())
             self.compile_seconds = time.perf_counter() - t0  # first run, compile included
         else:
             handle.run(condition=RunSteps(num_steps=n, blocking=True), run_cfg=self._run_cfg())
@@ -136,6 +182,7 @@ class LavaProgram:
                 path = trains_path(self.directory, g0)
                 np.save(path, e if not sim.encoder.is_spiking else e.astype(np.uint8))
                 self._steps(b * self.window)
+                self._raise_model_errors()
                 self._next += b
                 os.unlink(path)
                 for name in self.count_layers:
@@ -173,6 +220,13 @@ class LavaProgram:
         """Number of Lava processes (each a forked OS process when running)."""
         g = self.graph
         return 1 + len(g.neurons) + len(g.connections) + len(g.gates) + len(g.counters)
+
+    def _raise_model_errors(self) -> None:
+        errors = sorted(f for f in os.listdir(self.directory) if f.startswith("error_"))
+        if errors:
+            with open(os.path.join(self.directory, errors[0]), encoding="utf-8") as fh:
+                first = fh.readline().strip()
+            raise BackendError(f"Lava run failed in a process model ({errors[0][6:-4]}: {first})")
 
     def _read_counts(self, name: str, g0: int, b: int) -> np.ndarray:
         n = self.network.population(name).size

@@ -19,12 +19,31 @@ from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from lif_bridge_lava.procs.process import MaxPoolGate, SpikeCounter, SpikeSource
 
-__all__ = ["PyMaxPoolGate", "PySpikeCounter", "PySpikeSource", "trains_path"]
+__all__ = ["PyMaxPoolGate", "PySpikeCounter", "PySpikeSource", "error_path", "trains_path"]
 
 
 def trains_path(directory: str, first: int) -> str:
     """File holding the trains of the chunk that starts at sample ``first``."""
     return os.path.join(directory, f"trains_{first}.npy")
+
+
+def error_path(directory: str, label: str) -> str:
+    """File where a model records an exception instead of raising it."""
+    return os.path.join(directory, f"error_{label}.txt")
+
+
+def _record_error(directory: str, label: str, exc: BaseException) -> None:
+    """Write ``exc`` where the program looks for it after each run.
+
+    A model that raises inside ``run_spk`` deadlocks Lava 0.10 (its runtime joins every model
+    process while the others wait on ports), so models record the error, keep the clock going
+    with zeros, and the program raises it after the blocking run returns.
+    """
+    try:
+        with open(error_path(directory, label), "a", encoding="utf-8") as fh:
+            fh.write(f"{type(exc).__name__}: {exc}\n")
+    except OSError:
+        pass
 
 
 class _Windowed(PyLoihiProcessModel):
@@ -52,9 +71,15 @@ class PySpikeSource(_Windowed):
         g, k = self._clock()
         data = self.data
         if data is None or not (self.first <= g < self.first + data.shape[0]):
-            path = trains_path(self.proc_params["directory"], g)
-            data = self.data = np.load(path, allow_pickle=False)
-            self.first = g
+            directory = self.proc_params["directory"]
+            try:
+                data = self.data = np.load(trains_path(directory, g), allow_pickle=False)
+                self.first = g
+            except Exception as exc:  # see _record_error
+                _record_error(directory, "source", exc)
+                self.data = None
+                self.s_out.send(np.zeros(self.proc_params["shape"]))
+                return
         if k < data.shape[1]:
             self.s_out.send(np.asarray(data[g - self.first, k], dtype=np.float64))
         else:
@@ -112,8 +137,11 @@ class PySpikeCounter(_Windowed):
             p = self.proc_params
             path = os.path.join(p["directory"], f"counts_{p['label']}.bin")
             row = np.ascontiguousarray(self.counts, dtype=np.int64).tobytes()
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
             try:
-                os.pwrite(fd, row, g * len(row))
-            finally:
-                os.close(fd)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+                try:
+                    os.pwrite(fd, row, g * len(row))
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                _record_error(p["directory"], f"counter{p['label']}", exc)
