@@ -1,0 +1,141 @@
+"""The Lava backend: float identical to the reference, fixed identical to the NumPy fixed rules,
+many samples per compiled graph, and no process left behind after a failure or Ctrl-C."""
+
+from __future__ import annotations
+
+import _thread
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from lif_bridge.backend import get_backend, simulate
+from lif_bridge.errors import BackendError, ValidationError
+from lif_bridge.network import ConstantCurrent, Poisson, Readout, RegularRate, Simulation
+from lif_bridge.testing import random_inputs, random_network
+
+pytestmark = pytest.mark.lava
+
+
+def _children() -> set[int]:
+    """Child processes of this interpreter (multiprocessing's resource tracker excluded)."""
+    out: set[int] = set()
+    for tid in os.listdir(f"/proc/{os.getpid()}/task"):
+        with open(f"/proc/{os.getpid()}/task/{tid}/children") as fh:
+            out |= {int(c) for c in fh.read().split()}
+    keep = set()
+    for pid in out:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                if b"resource_tracker" in fh.read():
+                    continue
+        except OSError:
+            continue
+        keep.add(pid)
+    return keep
+
+
+def _same(a, b) -> None:
+    for name in b.counts:
+        np.testing.assert_array_equal(a.counts[name], b.counts[name], err_msg=name)
+
+
+def test_traces_and_constant_current_match_reference() -> None:
+    net = random_network(1, "dense", per_neuron=True, refractory=0.02)
+    x = random_inputs(net, 3, seed=4)
+    for enc in (ConstantCurrent(), RegularRate()):
+        sim = Simulation(
+            steps=40, encoder=enc, readout=Readout(counts="all", traces=("dense0", "dense1"))
+        )
+        want = simulate(net, x, sim, "reference")
+        got = simulate(net, x, sim, "lava", precision="float")
+        _same(got, want)
+        for name in want.traces:
+            np.testing.assert_allclose(got.traces[name], want.traces[name], rtol=0, atol=1e-9)
+
+
+def test_many_runs_one_program_chunked() -> None:
+    net = random_network(0, "conv_max", reset="zero")
+    x = random_inputs(net, 5, seed=2)
+    sim = Simulation(steps=30, encoder=Poisson(seed=3), readout=Readout(counts="all"))
+    want = simulate(net, x, sim, "reference")
+    program = get_backend("lava", precision="float", chunk=2).lower(net, sim)
+    try:
+        first = program.run(x[:3])
+        second = program.run(x[3:], start_index=3)
+        again = program.run(x[:3])
+    finally:
+        program.close()
+    for name in want.counts:
+        np.testing.assert_array_equal(first.counts[name], want.counts[name][:3])
+        np.testing.assert_array_equal(second.counts[name], want.counts[name][3:])
+        np.testing.assert_array_equal(again.counts[name], want.counts[name][:3])
+    with pytest.raises(BackendError, match="closed"):
+        program.run(x[:1])
+
+
+@pytest.mark.parametrize("architecture", ["dense", "mixed"])
+def test_fixed_matches_numpy_fixed_rules(architecture: str) -> None:
+    from lif_bridge_lava.fixedsim import simulate_fixed
+    from lif_bridge_lava.lowering import population_jumps
+    from lif_bridge_lava.quantize import quantize_population
+
+    net = random_network(1, architecture, reset="zero", per_neuron=True, refractory=0.02)
+    x = random_inputs(net, 3, seed=1)
+    sim = Simulation(steps=50, encoder=Poisson(seed=7), readout=Readout(counts="all"))
+    lowered = population_jumps(net)
+    layers = [
+        quantize_population(m, p.layer.neurons.broadcast(p.size), sim.dt)
+        for p, (_, m, _) in zip(net.populations, lowered, strict=True)
+    ]
+    stats = simulate_fixed(net, x, sim, layers, [w for w, _, _ in lowered])
+    got = simulate(net, x, sim, "lava", precision="fixed")
+    for pop, st in zip(net.populations, stats, strict=True):
+        np.testing.assert_array_equal(got.counts[pop.name], st.counts, err_msg=pop.name)
+
+
+def test_options_validated() -> None:
+    with pytest.raises(ValidationError, match="precision"):
+        get_backend("lava", precision="double")
+    net = random_network(0, "dense")
+    with pytest.raises(ValidationError, match="spiking encoder"):
+        get_backend("lava", precision="fixed").lower(
+            net, Simulation(steps=5, encoder=ConstantCurrent())
+        )
+
+
+def test_no_orphans_after_model_failure() -> None:
+    before = _children()
+    net = random_network(0, "dense")
+    program = get_backend("lava").lower(net, Simulation(steps=20))
+    run_steps = program._steps
+
+    def sabotaged(n: int) -> None:  # the source process cannot find its trains
+        for f in os.listdir(program.directory):
+            if f.startswith("trains_"):
+                os.unlink(os.path.join(program.directory, f))
+        run_steps(n)
+
+    program._steps = sabotaged  # type: ignore[method-assign]
+    with pytest.raises(BackendError, match="FileNotFoundError"):
+        program.run(random_inputs(net, 2))
+    time.sleep(0.2)
+    assert _children() - before == set()
+    assert not os.path.exists(program.directory)
+
+
+def test_no_orphans_after_keyboard_interrupt() -> None:
+    before = _children()
+    net = random_network(0, "dense")
+    program = get_backend("lava", chunk=400).lower(net, Simulation(steps=50))
+    program.run(random_inputs(net, 1))
+    assert _children() - before, "the Lava runtime should be running"
+    timer = threading.Timer(1.0, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        program.run(random_inputs(net, 400))
+    timer.cancel()
+    time.sleep(0.2)
+    assert _children() - before == set()

@@ -1,0 +1,93 @@
+"""The Loihi 2 fit report and the fixed-point formats: pure NumPy, no Lava needed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from lif_bridge_lava import LoihiLimits, loihi_report
+from lif_bridge_lava.lowering import population_jumps
+from lif_bridge_lava.quantize import V_MAX, WEIGHT_MANT_MAX, quantize_population
+
+from lif_bridge.network import Dense, Network, Neurons, Poisson, Simulation
+from lif_bridge.testing import ARCHITECTURES, random_inputs, random_network
+
+
+def test_import_does_not_import_lava() -> None:
+    code = (
+        "import sys, lif_bridge_lava, lif_bridge_lava.loihi, lif_bridge_lava.fixedsim;"
+        "print(any(m == 'lava' or m.startswith('lava.') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_quantisation_formats(architecture: str) -> None:
+    net = random_network(1, architecture, per_neuron=True)
+    for pop, (_, matrix, _) in zip(net.populations, population_jumps(net), strict=True):
+        params = pop.layer.neurons.broadcast(pop.size)
+        q = quantize_population(matrix, params, 0.01)
+        assert np.abs(q.weight_mant.data).max() <= WEIGHT_MANT_MAX
+        assert q.weights_clipped == 0
+        assert q.weight_rel_error < 0.03  # 8-bit mantissa: a few per mille to ~1 % RMS error
+        jump = matrix.toarray() / params["c_m"][:, None]
+        np.testing.assert_allclose(
+            q.weight_mant.toarray() * 2.0**q.weight_exp, jump, atol=2.0 ** (q.weight_exp - 1)
+        )
+        assert np.all(np.abs(q.vth * q.q_v - params["v_th"]) <= 2.0**q.weight_exp)
+        assert np.all((q.dv >= 0) & (q.dv <= 4096))
+        assert np.all(np.abs(q.bias_mant) < 2**12)
+
+
+def test_report_text_and_dict() -> None:
+    net = random_network(0, "mixed")
+    x = random_inputs(net, 2)
+    report = loihi_report(net, x, Simulation(steps=30, encoder=Poisson(seed=1)))
+    d = report.to_dict()
+    json.dumps(d)
+    assert d["fits"] is True and report.fits
+    assert [ly["name"] for ly in d["layers"]] == [p.name for p in net.populations]
+    for layer, pop in zip(report.layers, net.populations, strict=True):
+        assert layer.neurons == pop.size
+        assert layer.synapses > 0 and layer.fan_in > 0
+        assert layer.saturated_high == 0
+        assert 0 <= layer.v_range_fraction <= 1
+    text = report.to_text()
+    assert "fits on Loihi 2: yes" in text
+    assert "calibration: 2 samples" in text
+
+
+def test_report_without_calibration() -> None:
+    report = loihi_report(random_network(0, "dense"))
+    assert report.calibration_samples == 0
+    assert report.layers[0].saturated_high is None
+    assert "calibration: none" in report.to_text()
+
+
+def test_report_flags_too_small_chip() -> None:
+    net = random_network(0, "conv_avg")
+    report = loihi_report(net, limits=LoihiLimits(neurons_per_core=10, cores_per_chip=4))
+    assert not report.fits
+    assert any("cores" in p for p in report.problems)
+
+
+def test_report_flags_saturation() -> None:
+    # A strong positive drive on an IF neuron with a huge threshold range: v climbs to the rail.
+    w = np.full((2, 3), 50.0)
+    w[1] = 0.01
+    net = Network(
+        input_shape=(3,),
+        layers=(Dense(weight=w, neurons=Neurons(v_th=np.array([1e9, 1.0]))),),
+    )
+    report = loihi_report(net, np.ones((1, 3)), Simulation(steps=50))
+    layer = report.layers[0]
+    assert layer.vth_clipped or layer.saturated_high
+    assert not report.fits
+
+
+def test_fixed_saturation_bound() -> None:
+    assert V_MAX == 2**23 - 1
