@@ -26,11 +26,11 @@ import weakref
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from lif_bridge.backend import Result
 from lif_bridge.errors import BackendError
 from lif_bridge.network import Network, Simulation, check_inputs
+from lif_bridge.progress import progress_bar
 
 __all__ = ["LavaProgram"]
 
@@ -173,7 +173,7 @@ class LavaProgram:
         t0 = time.perf_counter()
         counts = {k: [] for k in self.count_layers}  # type: dict[str, list[np.ndarray]]
         traces = {k: [] for k in sim.readout.traces}  # type: dict[str, list[np.ndarray]]
-        bar = tqdm(total=len(x), desc=f"lava-{self.precision}", unit="sample", disable=not progress)
+        bar = progress_bar(len(x), f"lava-{self.precision}", enabled=progress, unit="sample")
         try:
             for lo in range(0, len(x), self.chunk):
                 part = x[lo : lo + self.chunk]

@@ -6,11 +6,11 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from lif_bridge.backend import Result
 from lif_bridge.errors import ValidationError
 from lif_bridge.network import MaxPool2d, Network, Population, Simulation, check_inputs
+from lif_bridge.progress import progress_bar
 from lif_bridge.semantics import leak_constants, refractory_steps
 from lif_bridge_reference.ops import MaxPoolGate, SynapticOp
 
@@ -122,7 +122,7 @@ class ReferenceProgram:
         x = check_inputs(self.network, x)
         t0 = time.perf_counter()
         parts = []
-        bar = tqdm(total=len(x), desc="reference", unit="sample", disable=not progress)
+        bar = progress_bar(len(x), "reference", enabled=progress, unit="sample")
         for lo in range(0, len(x), self.batch_size):
             parts.append(self._run_batch(x[lo : lo + self.batch_size], start_index + lo))
             bar.update(len(parts[-1][0][self.network.output.name]))
