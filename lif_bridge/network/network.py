@@ -325,11 +325,23 @@ class Simulation:
         return self.steps * self.dt
 
     def input_rate(self, network: Network) -> float:
-        """The effective ``max_rate`` [Hz] for ``network``."""
+        """The effective ``max_rate`` [Hz] for ``network``.
+
+        ``Simulation.max_rate`` if set, else the network's (the rate it was converted for),
+        else ``1/dt``. A network converted for a rate above ``1/dt`` cannot be driven at that
+        rate by spike trains on this grid; its bias currents assume that rate, so this raises
+        rather than silently lowering it.
+        """
         if self.max_rate is not None:
             return self.max_rate
         if network.max_rate is not None:
-            return min(network.max_rate, 1.0 / self.dt)
+            if self.encoder.is_spiking and network.max_rate * self.dt > 1 + 1e-12:
+                raise ValidationError(
+                    f"the network was converted for input rates up to {network.max_rate:g} Hz, "
+                    f"but spike trains with dt = {self.dt:g} s carry at most {1 / self.dt:g} Hz; "
+                    f"use dt <= {1 / network.max_rate:g} s or convert with a lower max_rate"
+                )
+            return network.max_rate
         return 1.0 / self.dt
 
     def encode(self, network: Network, x: np.ndarray, start_index: int = 0) -> np.ndarray:

@@ -464,13 +464,20 @@ def test_simulation_other_fields_validated() -> None:
 
 
 def test_input_rate_defaults() -> None:
-    """Effective max_rate: the simulation's, else the network's (capped at 1/dt), else 1/dt."""
+    """Effective max_rate: the simulation's, else the network's, else 1/dt.
+
+    A network converted for more than 1/dt is refused for spike trains (its bias currents
+    assume that rate), not silently capped; analog input has no such ceiling.
+    """
     net = _mlp()
     fast = Network(input_shape=(4,), layers=net.layers, max_rate=1000.0)
     slow = Network(input_shape=(4,), layers=net.layers, max_rate=40.0)
     sim = Simulation(steps=5, dt=0.01)
     assert sim.input_rate(net) == pytest.approx(100.0)
-    assert sim.input_rate(fast) == pytest.approx(100.0)
+    with pytest.raises(ValidationError, match=r"converted for input rates up to 1000 Hz.*dt <="):
+        sim.input_rate(fast)
+    analog = Simulation(steps=5, dt=0.01, encoder=ConstantCurrent())
+    assert analog.input_rate(fast) == 1000.0
     assert sim.input_rate(slow) == 40.0
     assert Simulation(steps=5, dt=0.01, max_rate=20.0).input_rate(slow) == 20.0
 
