@@ -15,9 +15,12 @@ from lif_bridge.convert.normalize import (
     normalization_factors,
     percentile_factor,
 )
+from lif_bridge.convert.scale import DEFAULT_MAX_RATE, convert_network
 
 __all__ = [
+    "DEFAULT_MAX_RATE",
     "NORMALIZATIONS",
+    "convert_network",
     "from_torch",
     "l4_factor",
     "max_factor",

@@ -38,6 +38,7 @@ __all__ = [
     "paper_cnn",
     "paper_mlp",
     "pretrained",
+    "raw_network",
     "save_state_npz",
     "weights_path",
 ]
@@ -342,3 +343,6 @@ def pretrained(name: str) -> nn.Sequential:
     except RuntimeError as exc:
         raise FileFormatError(f"{path}: does not match the {name} architecture ({exc})") from exc
     return model.eval()
+
+
+from lif_bridge.zoo.raw import raw_network  # noqa: E402  (needs MODELS above)
