@@ -81,7 +81,10 @@ def configure_cuda(
         link.symlink_to(target)
     cc = compute_capability or float(os.environ.get("LIF_BRIDGE_CUDA_CC", COMPUTE_CAPABILITY))
     backend = "devices.cuda_standalone.cuda_backend."
-    b2.prefs[backend + "detect_gpus"] = shutil.which("nvidia-smi") is not None
+    detect = shutil.which("nvidia-smi") is not None
+    b2.prefs[backend + "detect_gpus"] = detect
+    if not detect:
+        b2.prefs[backend + "gpu_id"] = 0
     b2.prefs[backend + "compute_capability"] = cc
     b2.prefs[backend + "cuda_runtime_version"] = _nvcc_version(nvcc)
     b2.prefs[backend + "cuda_path"] = str(Path(nvcc).resolve().parent.parent)

@@ -149,6 +149,7 @@ def to_brian2(
     poisson_group: bool = False,
     monitor_counts: tuple[str, ...] | None = None,
     standalone: bool = False,
+    use_defaultclock: bool = False,
 ) -> tuple[b2.Network, LayerMap]:
     """Build the Brian2 objects of ``network`` for ``samples`` windows of ``simulation``.
 
@@ -174,6 +175,9 @@ def to_brian2(
     standalone
         Whether the objects are built for a standalone device (only changes what
         :func:`~lif_bridge_brian2.equations.describe` can read).
+    use_defaultclock
+        Run on Brian2's ``defaultclock`` (its ``dt`` is set) instead of an own clock:
+        brian2cuda's synapse code refers to ``defaultclock`` by name.
 
     Returns
     -------
@@ -185,7 +189,11 @@ def to_brian2(
     _check_layers(network, simulation, mode)
     preset = get_preset(units)
     dt, w = simulation.dt, simulation.steps
-    clock = b2.Clock(dt=dt * b2.second, name="lif_clock")
+    if use_defaultclock:
+        b2.defaultclock.dt = dt * b2.second
+        clock = b2.defaultclock
+    else:
+        clock = b2.Clock(dt=dt * b2.second, name="lif_clock")
     ns: dict[str, Any] = {"W_steps": w}
     pops = network.populations
     # Which unit groups are read by a max pool (they need the running counter).

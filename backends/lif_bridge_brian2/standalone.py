@@ -61,6 +61,7 @@ def build_project(
         trains=program.trains,
         poisson_group=program.poisson_group,
         standalone=True,
+        use_defaultclock=device_name == "cuda_standalone",
     )
     net.run(lmap.duration)
     t1 = time.perf_counter()
