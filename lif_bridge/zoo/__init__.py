@@ -146,8 +146,9 @@ class ZooModel:
         Accuracy of the shipped weights on the whole test split (fraction in [0, 1]).
     test_accuracy_first1000
         Accuracy on the first 1,000 test samples (all of them if the split is smaller).
-    train_script
-        The script (under ``examples/``) that trained the shipped weights.
+    epochs, batch_size, lr
+        The training settings of the shipped weights (seed 0, see
+        :func:`lif_bridge.zoo.training.train`; ``examples/train_zoo.py NAME`` re-trains).
     """
 
     name: str
@@ -156,7 +157,9 @@ class ZooModel:
     input_shape: tuple[int, int, int]
     test_accuracy: float
     test_accuracy_first1000: float
-    train_script: str
+    epochs: int
+    batch_size: int
+    lr: float
 
 
 MODELS: dict[str, ZooModel] = {
@@ -169,7 +172,9 @@ MODELS: dict[str, ZooModel] = {
             input_shape=(1, 28, 28),
             test_accuracy=0.9821,
             test_accuracy_first1000=0.984,
-            train_script="train_mlp.py",
+            epochs=10,
+            batch_size=128,
+            lr=1e-3,
         ),
         ZooModel(
             name="paper_cnn",
@@ -178,7 +183,9 @@ MODELS: dict[str, ZooModel] = {
             input_shape=(1, 28, 28),
             test_accuracy=0.9908,
             test_accuracy_first1000=0.988,
-            train_script="train_cnn.py",
+            epochs=3,
+            batch_size=64,
+            lr=1e-3,
         ),
         ZooModel(
             name="digits_mlp",
@@ -187,7 +194,9 @@ MODELS: dict[str, ZooModel] = {
             input_shape=(1, 8, 8),
             test_accuracy=0.9852,
             test_accuracy_first1000=0.9852,
-            train_script="train_digits.py",
+            epochs=60,
+            batch_size=32,
+            lr=3e-3,
         ),
     )
 }
@@ -334,7 +343,7 @@ def pretrained(name: str) -> nn.Sequential:
     if not path.is_file():
         raise DataError(
             f"weights of {name!r} not found at {path}; regenerate them with "
-            f"examples/{MODELS[name].train_script}"
+            f"examples/train_zoo.py {name}"
         )
     model = MODELS[name].factory()
     state = {k: torch.from_numpy(v.copy()) for k, v in load_state_npz(path).items()}

@@ -36,7 +36,7 @@ def test_zoo_lists_the_three_models() -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED_SHAPES))
 def test_shipped_weights_exist_with_right_shapes(name: str) -> None:
     path = weights_path(name)
-    assert path.is_file(), f"{path} missing; run examples/{MODELS[name].train_script}"
+    assert path.is_file(), f"{path} missing; run examples/train_zoo.py {name}"
     assert path.parent == Path(__file__).resolve().parents[2] / "lif_bridge" / "zoo"
     state = load_state_npz(path)
     assert {k: v.shape for k, v in state.items()} == EXPECTED_SHAPES[name]
