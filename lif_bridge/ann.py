@@ -15,14 +15,77 @@ dividing by a layer's ``rate_scale`` gives the trained model's activations (``un
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import scipy.sparse as sp
 
 from lif_bridge.connectivity import pool_windows, population_matrix
-from lif_bridge.network import Network, check_inputs
+from lif_bridge.network import Network, Population, check_inputs
 
-__all__ = ["ann_activations", "ann_forward"]
+__all__ = ["AnnStep", "ann_activations", "ann_bias", "ann_forward", "iter_ann"]
+
+
+@dataclass(frozen=True)
+class AnnStep:
+    """One population of the ANN view, as :func:`iter_ann` computes it.
+
+    Attributes
+    ----------
+    population
+        The population.
+    inputs
+        What its synapses receive, ``(samples, n_in)`` [Hz] (after the max-pool stages).
+    matrix
+        Its synapses composed with the linear stages, ``(neurons, n_in)`` sparse [C].
+    rates
+        Its rates ``r_l`` [Hz], ``(samples, neurons)``.
+    """
+
+    population: Population
+    inputs: np.ndarray
+    matrix: sp.csr_matrix
+    rates: np.ndarray
+
+
+def iter_ann(
+    network: Network, x: np.ndarray, *, max_rate: float | None = None
+) -> Iterator[AnnStep]:
+    """The ANN view population by population (see the module docstring for the maths)."""
+    x = check_inputs(network, x)
+    rate = max_rate if max_rate is not None else (network.max_rate or 1.0)
+    acts: list[np.ndarray] = []
+    r0 = x.reshape(len(x), -1) * rate
+    for pop in network.populations:
+        z = r0 if pop.source < 0 else acts[pop.source]
+        shape = pop.source_shape
+        for gate in pop.gates:
+            z = z[:, pool_windows(gate, shape)].max(axis=2)
+            shape = gate.output_shape(shape)
+        m = population_matrix(pop.layer, pop.linear_stages, pop.gated_shape)
+        nrn = pop.layer.neurons.broadcast(pop.size)
+        pre = np.asarray((m @ z.T).T) + ann_bias(pop)
+        if pop.layer.ann_activation == "relu":
+            pre = np.maximum(pre, 0.0)
+        r = pre / (nrn["v_th"] * nrn["c_m"])
+        acts.append(r)
+        yield AnnStep(population=pop, inputs=z, matrix=m, rates=r)
+
+
+def ann_bias(pop: Population) -> np.ndarray:
+    """The ReLU bias ``b_l`` [A] of a population, one value per neuron.
+
+    ``ann_bias`` of the layer (per unit or per conv channel), or its ``i_bias`` when None.
+    """
+    bias = pop.layer.ann_bias
+    if bias is None:
+        return pop.layer.neurons.broadcast(pop.size)["i_bias"]
+    b = np.asarray(bias, dtype=np.float64)
+    if b.ndim == 1 and b.size != pop.size:  # one value per conv channel
+        b = np.repeat(b, pop.size // b.size)
+    return np.broadcast_to(b, (pop.size,))
 
 
 def ann_activations(
@@ -46,33 +109,12 @@ def ann_activations(
     units
         ``"rate"`` (Hz, what spike counts / T approximate) or ``"ann"`` (rate / rate_scale).
     """
-    x = check_inputs(network, x)
-    rate = max_rate if max_rate is not None else (network.max_rate or 1.0)
-    acts: list[np.ndarray] = []
-    out: dict[str, np.ndarray] = {}
-    r0 = x.reshape(len(x), -1) * rate
-    for pop in network.populations:
-        z = r0 if pop.source < 0 else acts[pop.source]
-        shape = pop.source_shape
-        for gate in pop.gates:
-            z = z[:, pool_windows(gate, shape)].max(axis=2)
-            shape = gate.output_shape(shape)
-        m = population_matrix(pop.layer, pop.linear_stages, pop.gated_shape)
-        nrn = pop.layer.neurons.broadcast(pop.size)
-        bias = pop.layer.ann_bias
-        if bias is None:
-            b = nrn["i_bias"]
-        else:
-            b = np.asarray(bias, dtype=np.float64)
-            if b.ndim == 1 and b.size != pop.size:  # one value per conv channel
-                b = np.repeat(b, pop.size // b.size)
-        pre = np.asarray((m @ z.T).T) + b
-        if pop.layer.ann_activation == "relu":
-            pre = np.maximum(pre, 0.0)
-        r = pre / (nrn["v_th"] * nrn["c_m"])
-        acts.append(r)
-        out[pop.name] = r / pop.layer.rate_scale if units == "ann" else r
-    return out
+    return {
+        step.population.name: (
+            step.rates / step.population.layer.rate_scale if units == "ann" else step.rates
+        )
+        for step in iter_ann(network, x, max_rate=max_rate)
+    }
 
 
 def ann_forward(

@@ -58,19 +58,31 @@ class _PopState:
         return v
 
 
+#: Target size of one population-state array per batch: small enough to stay in cache, which
+#: matters more than BLAS efficiency for large (convolutional) populations.
+CACHE_BYTES = 8 * 2**20
+
+
 def batch_size_for(network: Network, simulation: Simulation, memory_bytes: int) -> int:
-    """Largest batch (<= 256) whose working set stays under ``memory_bytes``."""
-    per_sample = (
-        simulation.steps * network.n_inputs * (8 if not simulation.encoder.is_spiking else 1)
-    )
+    """Samples per batch: bounded by ``memory_bytes``, by cache locality, and by 256.
+
+    The working set per sample counts the encoded input (``steps × inputs``, 1 byte per spike or
+    8 per analog value), several float64 state arrays per neuron, im2col buffers of
+    convolutions and the recorded traces.
+    """
+    per_sample = simulation.steps * network.n_inputs * (1 if simulation.encoder.is_spiking else 8)
+    neurons = 0
     for pop in network.populations:
+        neurons += pop.size
         per_sample += 8 * 8 * pop.size + 8 * int(np.prod(pop.source_shape))
         layer = pop.layer
         if hasattr(layer, "stride"):  # im2col buffer of a convolution
             per_sample += 8 * pop.size * int(np.prod(np.shape(layer.weight)[1:]))
     for name in simulation.readout.traces:
         per_sample += 8 * simulation.steps * network.population(name).size
-    return int(max(1, min(256, memory_bytes // max(per_sample, 1))))
+    by_memory = memory_bytes // max(per_sample, 1)
+    by_cache = max(16, CACHE_BYTES // (8 * max(neurons, 1)))
+    return int(max(1, min(256, by_memory, by_cache)))
 
 
 class ReferenceProgram:

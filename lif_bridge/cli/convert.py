@@ -54,6 +54,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--max-rate", type=float, default=None, help="input rate [Hz] for x = 1 (default 100)"
     )
+    p.add_argument(
+        "--layer-rate",
+        type=float,
+        default=None,
+        help="rate [Hz] a normalised activation of 1 maps to in every layer (default: max-rate)",
+    )
     p.add_argument("--g-l", type=float, default=None, help="leak g_l [S] of the neurons")
     p.add_argument("--reset", choices=("subtract", "zero"), default=None)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -99,6 +105,7 @@ def _convert(args: argparse.Namespace) -> int:
         calibration=calibration,
         neurons=neurons,
         max_rate=args.max_rate,
+        layer_rate=args.layer_rate,
         weights=args.weights,
         progress=not args.json,
     )

@@ -67,7 +67,7 @@ from typing import Any, Literal
 import numpy as np
 import scipy.sparse as sp
 
-from lif_bridge.connectivity import pool_windows, population_matrix
+from lif_bridge.ann import iter_ann
 from lif_bridge.errors import ConversionError
 from lif_bridge.network import Network
 
@@ -193,28 +193,15 @@ def as_calibration_array(calibration: Any, input_shape: tuple[int, ...]) -> np.n
 
 def _walk(network: Network, x: np.ndarray, need_noise: bool) -> list[tuple[np.ndarray, Any]]:
     """Activations (and L4 noise terms) of every population for a batch, ANN units."""
-    acts: list[np.ndarray] = []
     out: list[tuple[np.ndarray, Any]] = []
-    z0 = x.reshape(len(x), -1)
-    for pop in network.populations:
-        z = z0 if pop.source < 0 else acts[pop.source]
-        shape = pop.source_shape
-        for gate in pop.gates:
-            z = z[:, pool_windows(gate, shape)].max(axis=2)
-            shape = gate.output_shape(shape)
-        m = population_matrix(pop.layer, pop.linear_stages, pop.gated_shape)
-        b = np.asarray(pop.layer.ann_bias, dtype=np.float64)
-        if b.ndim == 1 and b.size != pop.size:
-            b = np.repeat(b, pop.size // b.size)
-        pre = np.asarray((m @ z.T).T) + b
-        a = np.maximum(pre, 0.0) if pop.layer.ann_activation == "relu" else pre
-        acts.append(np.maximum(pre, 0.0))
+    for step in iter_ann(network, x, max_rate=1.0):
         noise = None
         if need_noise:
+            m, z = step.matrix, step.inputs
             mask = sp.csr_matrix(m, copy=True)
             mask.data = np.ones_like(mask.data)
             noise = weight_l4_norms(m)[None, :] * np.asarray((mask @ (z**2).T).T) ** 0.25
-        out.append((a, noise))
+        out.append((step.rates, noise))
     return out
 
 

@@ -13,30 +13,34 @@ Scaling convention
 Let the trained (BatchNorm-folded) ANN compute ``a_l = φ(W_l a_{l-1} + b_l)`` with ``a_0 = x``
 in [0, 1] and ``φ`` = ReLU (identity for an output layer without ReLU). The spiking network is
 driven by input rates ``r_0 = f_max · x`` [Hz] (``f_max`` = ``max_rate``) and its population
-``l`` should fire at
+``l >= 1`` should fire at
 
 .. math::
 
-    r_l = f_{max}\, a_l / \lambda_l ,
+    r_l = \rho_l\, a_l / \lambda_l ,
 
 with normalisation factors ``λ_0 = 1`` and ``λ_l`` from :mod:`lif_bridge.convert.normalize`
-(1 without normalisation). A Linear LIF population with synapses ``M`` [C], bias current
-``I`` [A], threshold ``V_th`` [V] and capacitance ``C_m`` [F] fires, in the mean, at
+(1 without normalisation), ``ρ_0 = f_max`` and ``ρ_l = layer_rate`` (default ``f_max``): the
+rate the normalised activation 1 maps to. A Linear LIF population with synapses ``M`` [C], bias
+current ``I`` [A], threshold ``V_th`` [V] and capacitance ``C_m`` [F] fires, in the mean, at
 ``r = max(0, M r_{l-1} + I) / (V_th C_m)`` (Lu & Xu 2022, Table 1 as corrected in the spec; the
 ANN view :func:`lif_bridge.ann_forward`). Equating gives
 
 .. math::
 
-    M_l = W_l\, V_{th} C_m\, \frac{\lambda_{l-1}}{\lambda_l}, \qquad
-    I_l = b_l\, V_{th} C_m\, \frac{f_{max}}{\lambda_l}, \qquad
-    \mathrm{rate\_scale}_l = \frac{f_{max}}{\lambda_l},
+    M_l = W_l\, V_{th} C_m\, \frac{\lambda_{l-1}}{\lambda_l}\frac{\rho_l}{\rho_{l-1}}, \qquad
+    I_l = b_l\, V_{th} C_m\, \frac{\rho_l}{\lambda_l}, \qquad
+    \mathrm{rate\_scale}_l = \frac{\rho_l}{\lambda_l},
 
 so ``ann_forward(net, x, units="ann")`` (rates divided by ``rate_scale``) equals the torch
-model's output. The rates depend on ``f_max`` only through the bias; ``Network.max_rate`` is
-set to ``f_max`` so a simulation uses the rate the bias was scaled for. Max pooling commutes
-with the positive per-layer scaling and passes through unchanged; average pooling and flatten
-are linear. The default ``f_max = 100 Hz`` is the paper's ``1/Δt`` for ``Δt = 0.01 s``: a
-regular train then never needs more than one spike per step when ``a_l <= λ_l``.
+model's output. The rates depend on ``f_max`` only through the bias and the first layer;
+``Network.max_rate`` is set to ``f_max`` so a simulation uses the rate the network was scaled
+for. Max pooling commutes with the positive per-layer scaling and passes through unchanged;
+average pooling and flatten are linear. The default ``f_max = 100 Hz`` is the paper's ``1/Δt``
+for ``Δt = 0.01 s``: a regular train then never needs more than one spike per step when
+``a_l <= λ_l``. A lower input range (the paper's ConvNet uses inputs of 0–10 Hz) with
+``layer_rate = 1/Δt`` keeps the hidden and output layers at the resolution the grid allows
+instead of capping every layer at the input's 10 Hz (20 spikes in 2 s).
 
 Bias modes
 ----------
@@ -116,6 +120,7 @@ def convert_network(
     calibration: Any = None,
     neurons: Neurons | None = None,
     max_rate: float | None = None,
+    layer_rate: float | None = None,
     progress: bool = False,
     metadata: dict[str, Any] | None = None,
 ) -> Network:
@@ -126,7 +131,7 @@ def convert_network(
     raw
         Weights ``W_l`` and biases ``ann_bias = b_l`` of the trained ANN (default neurons,
         ``rate_scale = 1``).
-    bias_mode, normalize, percentile, calibration, neurons, max_rate, progress
+    bias_mode, normalize, percentile, calibration, neurons, max_rate, layer_rate, progress
         As in :func:`lif_bridge.from_torch`.
     metadata
         Merged into the result's metadata (``"conversion"`` is filled in here).
@@ -149,6 +154,9 @@ def convert_network(
     rate = DEFAULT_MAX_RATE if max_rate is None else float(max_rate)
     if not math.isfinite(rate) or rate <= 0:
         raise ConversionError(f"max_rate must be a finite rate > 0 Hz, got {max_rate!r}")
+    rho = rate if layer_rate is None else float(layer_rate)
+    if not math.isfinite(rho) or rho <= 0:
+        raise ConversionError(f"layer_rate must be a finite rate > 0 Hz, got {layer_rate!r}")
     template = neuron_template(neurons)
     factors = [1.0] * len(raw.populations)
     calib_samples = 0
@@ -162,10 +170,10 @@ def convert_network(
     new_layers = {}
     for k, pop in enumerate(raw.populations):
         layer = pop.layer
-        prev = 1.0 if pop.source < 0 else factors[pop.source]
-        weight = np.asarray(layer.weight) * vc * prev / factors[k]
+        prev, prev_rate = (1.0, rate) if pop.source < 0 else (factors[pop.source], rho)
+        weight = np.asarray(layer.weight) * vc * (prev / factors[k]) * (rho / prev_rate)
         b = np.zeros(1) if layer.ann_bias is None else np.asarray(layer.ann_bias, dtype=np.float64)
-        bias = b * vc * rate / factors[k]
+        bias = b * vc * rho / factors[k]
         bias_units = np.broadcast_to(
             np.repeat(bias, pop.size // bias.size) if bias.ndim else bias, (pop.size,)
         )
@@ -181,7 +189,7 @@ def convert_network(
                 weight=weight,
                 neurons=nrn,
                 ann_bias=bias if layer.ann_bias is not None else None,
-                rate_scale=rate / factors[k],
+                rate_scale=rho / factors[k],
             )
         except LifBridgeError as exc:
             raise ConversionError(f"layer {layer.name!r}: {exc}") from exc
@@ -194,6 +202,7 @@ def convert_network(
         "percentile": percentile if normalize == "percentile" else None,
         "calibration_samples": calib_samples,
         "max_rate": rate,
+        "layer_rate": rho,
         "factors": {p.name: float(f) for p, f in zip(raw.populations, factors, strict=True)},
     }
     layers = tuple(new_layers.get(i, layer) for i, layer in enumerate(raw.layers))

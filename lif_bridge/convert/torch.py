@@ -131,6 +131,7 @@ def from_torch(
     calibration: Any = None,
     neurons: Neurons | None = None,
     max_rate: float | None = None,
+    layer_rate: float | None = None,
     weights: str | os.PathLike[str] | None = None,
     progress: bool = False,
 ) -> Network:
@@ -162,6 +163,9 @@ def from_torch(
         ``Neurons(c_m=1, v_th=1, reset="subtract", g_l=0)``.
     max_rate
         Input rate [Hz] for ``x = 1``, default :data:`DEFAULT_MAX_RATE` (100 Hz).
+    layer_rate
+        Rate [Hz] that a normalised activation of 1 maps to in every population (default
+        ``max_rate``); see :mod:`lif_bridge.convert.scale`.
     weights
         State-dict file (``.pt``/``.pth`` or ``.npz``) for a factory or a module.
     progress
@@ -233,6 +237,7 @@ def from_torch(
         calibration=calibration,
         neurons=neurons,
         max_rate=max_rate,
+        layer_rate=layer_rate,
         progress=progress,
         metadata=metadata,
     )

@@ -36,3 +36,29 @@ def test_convert_network_of_zoo_equals_from_torch(normalize: str) -> None:
     np.testing.assert_allclose(
         ann_forward(a, x, units="ann"), ann_forward(b, x, units="ann"), rtol=1e-5, atol=1e-6
     )
+
+
+def test_layer_rate_keeps_ann_view_and_raises_hidden_rates() -> None:
+    """layer_rate rescales every population's rates but leaves the ANN view (units="ann")."""
+    cal = load_digits("train", limit=200).x
+    x = load_digits("test", limit=30).x
+    base = convert_network(
+        raw_network("digits_mlp"), normalize="max", calibration=cal, max_rate=10.0
+    )
+    fast = convert_network(
+        raw_network("digits_mlp"),
+        normalize="max",
+        calibration=cal,
+        max_rate=10.0,
+        layer_rate=100.0,
+    )
+    np.testing.assert_allclose(
+        ann_forward(fast, x, units="ann"), ann_forward(base, x, units="ann"), rtol=1e-9
+    )
+    hidden = fast.populations[0].name
+    from lif_bridge import ann_activations
+
+    np.testing.assert_allclose(
+        ann_activations(fast, x)[hidden], 10 * ann_activations(base, x)[hidden], rtol=1e-9
+    )
+    assert fast.metadata["conversion"]["layer_rate"] == 100.0
