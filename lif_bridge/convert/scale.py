@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -121,6 +122,7 @@ def convert_network(
     neurons: Neurons | None = None,
     max_rate: float | None = None,
     layer_rate: float | None = None,
+    factors: Sequence[float] | None = None,
     progress: bool = False,
     metadata: dict[str, Any] | None = None,
 ) -> Network:
@@ -133,6 +135,9 @@ def convert_network(
         ``rate_scale = 1``).
     bias_mode, normalize, percentile, calibration, neurons, max_rate, layer_rate, progress
         As in :func:`lif_bridge.from_torch`.
+    factors
+        Normalisation factors ``λ_l``, one per population, computed elsewhere (e.g. mixed
+        methods, or reused from another conversion); then ``normalize`` must be ``"none"``.
     metadata
         Merged into the result's metadata (``"conversion"`` is filled in here).
 
@@ -158,8 +163,20 @@ def convert_network(
     if not math.isfinite(rho) or rho <= 0:
         raise ConversionError(f"layer_rate must be a finite rate > 0 Hz, got {layer_rate!r}")
     template = neuron_template(neurons)
-    factors = [1.0] * len(raw.populations)
     calib_samples = 0
+    if factors is not None:
+        if normalize != "none":
+            raise ConversionError("give either factors or normalize, not both")
+        factors = [float(f) for f in factors]
+        if len(factors) != len(raw.populations) or not all(
+            math.isfinite(f) and f > 0 for f in factors
+        ):
+            raise ConversionError(
+                f"factors must be {len(raw.populations)} finite positive numbers, one per "
+                f"population ({', '.join(p.name for p in raw.populations)})"
+            )
+    else:
+        factors = [1.0] * len(raw.populations)
     if normalize != "none":
         calib = as_calibration_array(calibration, raw.input_shape)
         calib_samples = len(calib)

@@ -9,8 +9,11 @@ right), and agreement against the window length ``T`` = 25 … 400 steps.
 
 With inputs at ≤ 10 Hz and the weights as trained, deeper layers barely fire in 2 s; the
 weights are scaled per layer by data-based normalisation on training images (99.9th percentile
-of the positive activations for hidden layers, maximum for the output layer), so every layer's
-rates span 0–10 Hz like the input.
+of the positive activations for hidden layers, maximum for the output layer). The input range
+is the paper's 0–10 Hz, but the hidden and output layers are normalised to ``layer_rate =
+1/dt = 100 Hz``, the most a regular train on this grid carries: normalising them to the input's
+10 Hz as well caps the output at 20 spikes in 2 s, and the resulting ties between the two top
+outputs cost agreement (measured at 99.05 % on the 2,000 images with every layer at 10 Hz).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ PAPER: dict[str, float] = {"agreement": 1.0, "acc_ann": 0.985, "acc_snn": 0.985}
 
 DT = 0.01
 MAX_RATE = 10.0
+LAYER_RATE = 1.0 / DT
 STEPS = 200
 
 
@@ -68,7 +72,7 @@ def run(ctx: Context) -> dict[str, Any]:
     pct = normalized_factors("paper_cnn", calib.x, "percentile", 99.9)
     top = normalized_factors("paper_cnn", calib.x, "max")
     factors = [*pct[:-1], top[-1]]
-    net = paper_network("paper_cnn", factors=factors, max_rate=MAX_RATE)
+    net = paper_network("paper_cnn", factors=factors, max_rate=MAX_RATE, layer_rate=LAYER_RATE)
     res = simulate(net, x, _sim(STEPS), ctx.backend, progress=ctx.progress)
     ann = ann_activations(net, x, max_rate=MAX_RATE)
     agr = agreement(res.output_counts, ann["fc2"])
@@ -134,7 +138,8 @@ def run(ctx: Context) -> dict[str, Any]:
             "test images": f"first {n_test:,} of the MNIST test set",
             "normalisation": f"λ = {[round(f, 4) for f in factors]}: 99.9th percentile of the "
             f"positive activations (conv1, conv2, fc1), maximum (fc2), first {n_calib:,} "
-            "training images; weights × λ_(l−1)/λ_l",
+            f"training images; hidden and output layers normalised to {LAYER_RATE:g} Hz "
+            "(weights × λ_(l−1)/λ_l × ρ_l/ρ_(l−1))",
             "agreement vs T": f"T ∈ {t_steps} steps on the first {n_t} test images",
             "backend": ctx.backend,
         },
