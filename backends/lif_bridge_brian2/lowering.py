@@ -208,7 +208,7 @@ def to_brian2(
         namespace=ns,
         values=inputs,
     )
-    objects: dict[str, Any] = {route.group.name: route.group, clock.name: clock}
+    objects: dict[str, Any] = {route.group.name: route.group}
     groups: dict[str, b2.NeuronGroup] = {}
     for idx, pop in enumerate(pops):
         ref = refractory_period(pop, dt)
@@ -321,7 +321,7 @@ def to_brian2(
         )
         state_mons[name] = mon
         objects[mon.name] = mon
-    net = b2.Network(*[o for o in objects.values() if not isinstance(o, b2.Clock)])
+    net = b2.Network(*objects.values())
     lmap = LayerMap(
         groups=groups,
         synapses=synapses,
