@@ -26,11 +26,6 @@ TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 FIRST_TEST_LABELS = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
 FIRST_TRAIN_LABELS = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
 
-needs_mnist = pytest.mark.skipif(
-    not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file(),
-    reason=f"MNIST IDX files not found in {MNIST_DIR}",
-)
-
 
 @pytest.fixture(autouse=True)
 def _no_env_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,7 +53,6 @@ def _raw_copy(folder: Path) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-@needs_mnist
 def test_mnist_test_split_shapes_dtypes_range_labels() -> None:
     data = load_mnist("test", data_dir=MNIST_DIR)
     assert isinstance(data, Dataset)
@@ -75,7 +69,6 @@ def test_mnist_test_split_shapes_dtypes_range_labels() -> None:
     assert data.name == "mnist/test"
 
 
-@needs_mnist
 def test_mnist_train_split_with_limit() -> None:
     data = load_mnist("train", data_dir=MNIST_DIR, limit=10)
     assert data.x.shape == (10, 1, 28, 28)
@@ -83,13 +76,11 @@ def test_mnist_train_split_with_limit() -> None:
     assert data.y.tolist() == FIRST_TRAIN_LABELS
 
 
-@needs_mnist
 def test_mnist_limit_larger_than_set_returns_all() -> None:
     data = load_mnist("test", data_dir=MNIST_DIR, limit=20_000)
     assert len(data) == 10_000
 
 
-@needs_mnist
 def test_mnist_raw_files_match_gzip(tmp_path: Path) -> None:
     raw_dir = _raw_copy(tmp_path / "raw")
     raw = load_mnist("test", data_dir=raw_dir, limit=50)
@@ -98,7 +89,6 @@ def test_mnist_raw_files_match_gzip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(raw.y, gz.y)
 
 
-@needs_mnist
 @pytest.mark.parametrize("layout", ["mnist", "MNIST/raw"])
 def test_mnist_found_in_subfolders(tmp_path: Path, layout: str) -> None:
     _raw_copy(tmp_path / layout)
@@ -107,7 +97,6 @@ def test_mnist_found_in_subfolders(tmp_path: Path, layout: str) -> None:
     assert data.y.tolist() == FIRST_TEST_LABELS
 
 
-@needs_mnist
 def test_mnist_data_dir_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DATA_DIR_ENV, str(MNIST_DIR))
     data = load_mnist("test", limit=3)
@@ -131,14 +120,12 @@ def test_mnist_without_folder_or_environment() -> None:
         load_mnist("test")
 
 
-@needs_mnist
 def test_mnist_half_present_split_is_reported(tmp_path: Path) -> None:
     shutil.copy(MNIST_DIR / "t10k-images-idx3-ubyte.gz", tmp_path)
     with pytest.raises(DataError, match="lacks t10k-labels-idx1-ubyte"):
         load_mnist("test", data_dir=tmp_path)
 
 
-@needs_mnist
 def test_mnist_truncated_file_raises_file_format_error(tmp_path: Path) -> None:
     folder = _raw_copy(tmp_path)
     images = folder / "t10k-images-idx3-ubyte"
@@ -147,7 +134,6 @@ def test_mnist_truncated_file_raises_file_format_error(tmp_path: Path) -> None:
         load_mnist("test", data_dir=folder)
 
 
-@needs_mnist
 def test_mnist_truncated_gzip_raises_file_format_error(tmp_path: Path) -> None:
     shutil.copy(MNIST_DIR / "t10k-labels-idx1-ubyte.gz", tmp_path)
     data = (MNIST_DIR / "t10k-images-idx3-ubyte.gz").read_bytes()
@@ -156,7 +142,6 @@ def test_mnist_truncated_gzip_raises_file_format_error(tmp_path: Path) -> None:
         load_mnist("test", data_dir=tmp_path)
 
 
-@needs_mnist
 def test_mnist_bad_magic_raises_file_format_error(tmp_path: Path) -> None:
     folder = _raw_copy(tmp_path)
     labels = folder / "t10k-labels-idx1-ubyte"
@@ -165,7 +150,6 @@ def test_mnist_bad_magic_raises_file_format_error(tmp_path: Path) -> None:
         load_mnist("test", data_dir=folder)
 
 
-@needs_mnist
 def test_mnist_swapped_files_are_rejected(tmp_path: Path) -> None:
     folder = _raw_copy(tmp_path)
     images = folder / "t10k-images-idx3-ubyte"
@@ -356,7 +340,6 @@ def test_npz_missing_file(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@needs_mnist
 def test_load_dataset_dispatch() -> None:
     mnist = load_dataset("MNIST", "test", data_dir=MNIST_DIR, limit=4)
     assert mnist.name == "mnist/test"

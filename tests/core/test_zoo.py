@@ -123,8 +123,6 @@ def test_shipped_weights_give_stated_accuracy(name: str) -> None:
     from lif_bridge.zoo import pretrained
 
     entry = MODELS[name]
-    if entry.dataset == "mnist" and not MNIST_DIR.is_dir():
-        pytest.skip(f"MNIST IDX files not found in {MNIST_DIR}")
     data = load_dataset(entry.dataset, "test", data_dir=MNIST_DIR, limit=1000)
     model = pretrained(name)
     with torch.no_grad():

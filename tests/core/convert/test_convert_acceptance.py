@@ -1,31 +1,29 @@
 """Acceptance: converted MNIST networks keep >= 99 % label agreement with their ANN (slow).
 
 T = 300 steps of dt = 0.01 s, regular rate coding, max_rate = 100 Hz, reference backend, the
-first 1,000 MNIST test images; MNIST from $LIF_BRIDGE_DATA_DIR (skipped when absent).
+first 1,000 MNIST test images; MNIST from $LIF_BRIDGE_DATA_DIR or the shared copy.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
+import torch
 
 import lif_bridge as lb
 from lif_bridge.data import load_dataset
 
-torch = pytest.importorskip("torch")
-
 pytestmark = [pytest.mark.torch, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[3]
+SHARED_MNIST = Path(os.environ.get("LIF_BRIDGE_DATA_DIR") or ROOT.parent / "shared/data/mnist")
 
 
 def _mnist(split: str, limit: int):  # type: ignore[no-untyped-def]
-    try:
-        return load_dataset("mnist", split, limit=limit)
-    except lb.DataError as exc:
-        pytest.skip(f"MNIST not available: {exc}")
+    return load_dataset("mnist", split, data_dir=str(SHARED_MNIST), limit=limit)
 
 
 def _agreement(net: lb.Network, x) -> float:  # type: ignore[no-untyped-def]

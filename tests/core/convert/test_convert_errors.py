@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 import lif_bridge as lb
 
-torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 

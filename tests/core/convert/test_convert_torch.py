@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import lif_bridge as lb
 from lif_bridge.mapping import leak_for_bias
 
-torch = pytest.importorskip("torch")
 nn = torch.nn
 F = torch.nn.functional
 
