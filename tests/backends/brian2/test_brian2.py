@@ -162,9 +162,9 @@ def test_standalone_compiles_once_for_many_batches(tmp_path: Path) -> None:
 def test_compile_failure_is_a_backend_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import lif_bridge_brian2.devices as devices
-
-    monkeypatch.setattr(devices, "SAFE_FLAGS", ["-fno-such-flag-xyz"])
+    # A "compiler" that always fails (the makefile calls $(CXX)); Brian2 silently drops
+    # compiler flags it finds unsupported, so a bad flag would not do.
+    monkeypatch.setenv("CXX", "false")
     program = get_backend("brian2", device="cpp_standalone", build_dir=tmp_path).lower(
         random_network(0, "dense"), _sim()
     )
