@@ -14,8 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("brian2")
-
 from lif_bridge.backend import get_backend, simulate
 from lif_bridge.connectivity import synapse_count
 from lif_bridge.errors import BackendError, UnsupportedLayerError
@@ -186,15 +184,12 @@ def test_single_neuron_rates_match_exact_transfer() -> None:
 
 
 @pytest.mark.slow
-def test_paper_mlp_50_mnist_images_identical_to_reference() -> None:
+def test_paper_mlp_50_mnist_images_identical_to_reference(mnist_dir: str) -> None:
     from lif_bridge_brian2.models import paper_mlp_network
 
     from lif_bridge.data import load_mnist
 
-    data_dir = Path("/work/shared/data/mnist")
-    if not data_dir.is_dir():
-        pytest.skip("MNIST files not present at /work/shared/data/mnist")
-    ds = load_mnist("test", data_dir=data_dir, limit=50)
+    ds = load_mnist("test", data_dir=mnist_dir, limit=50)
     x = np.asarray(ds.x if hasattr(ds, "x") else ds[0], dtype=np.float64)
     net = paper_mlp_network()
     sim = Simulation(steps=300, dt=0.01, readout=Readout(counts="all"))
@@ -211,10 +206,8 @@ CUDA_PY = ROOT / ".venv-cuda" / "bin" / "python"
 @pytest.mark.cuda
 @pytest.mark.slow
 def test_cuda_project_for_paper_mlp_generates_and_compiles(tmp_path: Path) -> None:
-    if not CUDA_PY.exists():
-        pytest.skip("no .venv-cuda: build it with scripts/setup_cuda_env.sh (Python 3.12)")
-    if shutil.which("nvcc") is None:
-        pytest.skip("nvcc (CUDA toolkit) not on PATH")
+    assert CUDA_PY.exists(), "no .venv-cuda: build it with scripts/setup_cuda_env.sh (Python 3.12)"
+    assert shutil.which("nvcc"), "nvcc (the CUDA toolkit) is not on PATH"
     code = (
         "from lif_bridge_brian2.cuda import build_cuda_project; "
         f"print(build_cuda_project(build_dir={str(tmp_path)!r}))"
