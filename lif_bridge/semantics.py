@@ -34,13 +34,18 @@ C. **Synapses** (spikes of *this* step, all layers): each weighted layer ``l`` r
 
    * Flatten reshapes ``(C, H, W)`` to ``C·H·W`` in C order (as ``torch.flatten``).
    * Average pooling is linear: ``z_u = mean_{i in window(u)} s_i`` (real-valued), no neurons.
-   * Spiking max pooling (Lu & Xu §5.4.2, online form) first adds this step's spikes to the
-     running counts, ``c <- c + s``, then lets one spike through per window::
+   * Spiking max pooling (Lu & Xu §5.4.2, online form): each window ``u`` has a *winner*, the
+     unit whose spikes pass. After this step's spikes are added to the running counts,
+     ``c <- c + s``::
 
-         z_u = 1  iff  exists i in window(u) with s_i = 1 and c_i = max_{j in window(u)} c_j
+         M = max_{j in window(u)} c_j
+         if the winner w exists and c_w = M:  w stays          (an incumbent keeps a tie)
+         else:  w <- the first j in window(u) with c_j = M      (row-major window order)
+         z_u = s_w
 
-     (the spike of a unit whose count is, or ties for, the largest in its window passes; at most
-     one output spike per window per step).
+     (one output spike at most per window and step). Letting every tied unit pass instead
+     would make two units of equal rate and different phase pass both their trains, doubling
+     the pooled rate; the incumbent rule passes the maximum rate.
 
 D. **Reset** of the neurons that spiked in B::
 

@@ -100,10 +100,10 @@ def _conv_blas(
 
 
 class MaxPoolGate:
-    """The count-gated spiking max pool of one stage (stateful: running counts per sample).
+    """The spiking max pool of one stage: running counts and a winner per window (stateful).
 
-    Event-driven: only the windows that contain a spike of this step are examined, so the cost
-    grows with the number of spikes, not with the size of the map.
+    Event-driven: only the windows that contain a spike of this step are examined (their counts
+    are the only ones that change), so the cost grows with the number of spikes.
     """
 
     def __init__(self, stage: MaxPool2d, shape: tuple[int, ...]) -> None:
@@ -116,31 +116,42 @@ class MaxPoolGate:
         self._win_of = np.repeat(np.arange(self.n_out), self.windows.shape[1])[order]
         self._indptr = np.searchsorted(units[order], np.arange(self.n_in + 1))
         self.counts: np.ndarray | None = None
+        self.winner: np.ndarray | None = None
 
     def reset(self, batch: int) -> None:
-        """Zero the running counts (start of a sample window)."""
+        """Zero the running counts and forget the winners (start of a sample window)."""
         self.counts = np.zeros((batch, self.n_in), dtype=np.int64)
+        self.winner = np.full((batch, self.n_out), -1, dtype=np.int64)
 
     def __call__(self, flat: np.ndarray, batch: int) -> np.ndarray:
         """Gate this step's spikes (flat indices into ``(batch, n_in)``).
 
         Returns the flat indices of the output spikes in ``(batch, n_out)``, sorted.
         """
-        if self.counts is None:
+        if self.counts is None or self.winner is None:
             raise RuntimeError("MaxPoolGate.reset must be called before the first step")
         if flat.size == 0:
             return flat
         b, i = np.divmod(flat, self.n_in)
         self.counts[b, i] += 1
+        # every (sample, window) touched by a spike of this step, once
         lo, hi = self._indptr[i], self._indptr[i + 1]
         reps = hi - lo
-        b = np.repeat(b, reps)
-        i = np.repeat(i, reps)
         pos = np.repeat(lo - np.cumsum(reps) + reps, reps) + np.arange(reps.sum())
-        u = self._win_of[pos]
-        top = self.counts[b[:, None], self.windows[u]].max(axis=1)
-        passed = self.counts[b, i] == top
-        return np.unique(b[passed] * self.n_out + u[passed])
+        key = np.unique(np.repeat(b, reps) * self.n_out + self._win_of[pos])
+        bw, u = np.divmod(key, self.n_out)
+        members = self.windows[u]  # (touched, k)
+        c = self.counts[bw[:, None], members]
+        top = c.max(axis=1)
+        cur = self.winner[bw, u]
+        keeps = (cur >= 0) & (self.counts[bw, np.maximum(cur, 0)] == top)
+        first_max = members[np.arange(len(u)), np.argmax(c == top[:, None], axis=1)]
+        win = np.where(keeps, cur, first_max)
+        self.winner[bw, u] = win
+        spiking = np.zeros(batch * self.n_in, dtype=bool)
+        spiking[flat] = True
+        passed = spiking[bw * self.n_in + win]
+        return key[passed]
 
 
 __all__ = ["MaxPoolGate", "SynapticOp"]

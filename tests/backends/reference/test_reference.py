@@ -290,12 +290,16 @@ def _gated(x: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _gate_rule(s: np.ndarray) -> np.ndarray:
-    """The contract: counts include this step; one spike passes iff a spiking unit has the max."""
+    """The contract: counts include this step; the winner (an incumbent keeps a tie, else the
+    first unit with the most spikes) passes its spike."""
     c = np.zeros(s.shape[1], int)
     out = np.zeros(len(s))
+    w = -1
     for n, row in enumerate(s):
         c += row
-        out[n] = float(any(row[i] and c[i] == c.max() for i in range(len(row))))
+        if c.max() > 0 and (w < 0 or c[w] != c.max()):
+            w = int(np.flatnonzero(c == c.max())[0])
+        out[n] = float(w >= 0 and row[w])
     return out
 
 
@@ -311,14 +315,29 @@ def test_max_pool_gate_by_hand() -> None:
 
 
 def test_max_pool_gate_ties_pass_one_spike() -> None:
-    """Two units with equal counts spiking together: one spike passes; a catch-up tie passes."""
+    """Two units with equal counts spiking together: one spike passes; a catch-up tie is held
+    off by the incumbent winner (else equal rates in other phases would double the output)."""
     s, z = _gated(np.array([[[0.5, 0.5], [0.0, 0.0]]]), 8)
     assert (s[:, 0] == s[:, 1]).all()
     assert z.tolist() == s[:, 0].astype(float).tolist()  # one spike per step, never two
-    # p = 1/3 fires at 2, 5; p = 1/2 at 1, 3, 5: at step 2 the counts tie at 1 -> passes
+    # p = 1/3 fires at 2, 5; p = 1/2 at 1, 3, 5: B wins at step 1; at step 2 A ties at 1 but B
+    # keeps the window, so A's spike is blocked; at step 5 both spike and B's passes
     s, z = _gated(np.array([[[1 / 3, 0.5], [0.0, 0.0]]]), 6)
     assert np.flatnonzero(s[:, 0]).tolist() == [2, 5]
-    assert np.flatnonzero(z).tolist() == [1, 2, 3, 5]
+    assert np.flatnonzero(z).tolist() == [1, 3, 5]
+
+
+def test_max_pool_gate_equal_rates_other_phases_pass_one_train() -> None:
+    """A fires at even steps, B at odd ones (same rate): the pool passes A's train only."""
+    from lif_bridge_reference.ops import MaxPoolGate
+
+    gate = MaxPoolGate(MaxPool2d(kernel_size=2), (1, 2, 2))
+    gate.reset(1)
+    passed = []
+    for n in range(20):
+        unit = 0 if n % 2 == 0 else 1  # flat index in (batch=1, 4 units)
+        passed.append(gate(np.array([unit]), 1).size)
+    assert passed == [1, 0] * 10
 
 
 @pytest.mark.parametrize("seed", range(4))
