@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from lif_bridge.plots import new_figure, save_figure
 
 __all__ = [
     "Series",
@@ -20,37 +21,11 @@ __all__ = [
     "save",
 ]
 
+_figure = new_figure
+save = save_figure
+
 Series = dict[str, Any]
 """A line: ``x``, ``y``, ``label`` and optional matplotlib ``fmt`` and keyword ``kw``."""
-
-
-def _figure(*args: Any, **kwargs: Any) -> tuple[Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(*args, **kwargs)
-
-
-def save(fig: Any, path: str | os.PathLike[str], dpi: int = 110) -> Path:
-    """Write ``fig`` as PNG to ``path`` atomically (temp file, then ``os.replace``), close it."""
-    import matplotlib.pyplot as plt
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    finally:
-        plt.close(fig)
-    return path
 
 
 def _draw(ax: Any, series: Sequence[Series]) -> None:
