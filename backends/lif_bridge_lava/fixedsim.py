@@ -3,6 +3,8 @@ r"""A batched NumPy simulation of the ``fixed_pt`` rules, for calibration withou
 It runs the integer step rule of :mod:`lif_bridge_lava.quantize` in the contract's order
 (A, B for every population, then C, D) and records what the fit report needs: the range of the
 24-bit voltage, how often it saturated, the largest synaptic input per step, and spike counts.
+Spiking max pools follow the contract's one-winner gate (:mod:`lif_bridge_lava.gate`); the run
+is one sample window, so counts and winners start fresh and are never reset in between.
 The Lava ``fixed_pt`` model follows the same rules (in the deferred order of
 :mod:`lif_bridge_lava.procs.models_fixed`), so its spike counts equal this simulation's.
 """
@@ -16,6 +18,7 @@ import scipy.sparse as sp
 
 from lif_bridge.network import Network, Simulation, check_inputs
 from lif_bridge.semantics import refractory_steps
+from lif_bridge_lava.gate import gate_state, gate_step
 from lif_bridge_lava.quantize import (
     ACT_SHIFT,
     V_MAX,
@@ -53,13 +56,6 @@ class FixedRunStats:
     counts: np.ndarray
 
 
-def _gate(windows: np.ndarray, counts: np.ndarray, z: np.ndarray) -> np.ndarray:
-    counts += (z > 0).astype(np.int64)
-    c = counts[:, windows]
-    top = c.max(axis=2, keepdims=True)
-    return ((z[:, windows] > 0) & (c == top)).any(axis=2).astype(np.int64)
-
-
 def simulate_fixed(
     network: Network,
     x: np.ndarray,
@@ -92,9 +88,12 @@ def simulate_fixed(
     bias = [q.bias for q in layers]
     R = [refractory_steps(p.layer.neurons.refractory, simulation.dt) for p in pops]
     last = [np.full((b, p.size), _NEVER, dtype=np.int64) for p in pops]
-    gate_counts = [
+    # per population and max-pool stage: (counts, winner) of the gate, for the one sample window
+    gates = [
         [
-            np.zeros((b, int(np.prod(p.source_shape)) if i == 0 else w[i - 1].shape[0]), np.int64)
+            gate_state(
+                (b,), int(np.prod(p.source_shape)) if i == 0 else w[i - 1].shape[0], w[i].shape[0]
+            )
             for i in range(len(w))
         ]
         for p, w in zip(pops, windows, strict=True)
@@ -125,8 +124,8 @@ def simulate_fixed(
             spikes.append(s)
         for i, p in enumerate(pops):
             z = e[:, n, :] if p.source < 0 else spikes[p.source].astype(np.int64)
-            for win, cnt in zip(windows[i], gate_counts[i], strict=True):
-                z = _gate(win, cnt, z)
+            for win, (cnt, won) in zip(windows[i], gates[i], strict=True):
+                z = gate_step(win, cnt, won, z).astype(np.int64)
             a = np.asarray((sp.csr_matrix(z) @ stored[i]).toarray(), dtype=np.int64)
             if R[i]:
                 a = np.where((n - last[i]) < R[i], 0, a)

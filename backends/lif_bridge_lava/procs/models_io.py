@@ -17,6 +17,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
+from lif_bridge_lava.gate import gate_state, gate_step
 from lif_bridge_lava.procs.process import MaxPoolGate, SpikeCounter, SpikeSource
 
 __all__ = ["PyMaxPoolGate", "PySpikeCounter", "PySpikeSource", "error_path", "trains_path"]
@@ -90,7 +91,10 @@ class PySpikeSource(_Windowed):
 @requires(CPU)
 @tag("floating_pt", "fixed_pt")
 class PyMaxPoolGate(_Windowed):
-    """Count-gated spiking max pooling (see :class:`MaxPoolGate`), no latency."""
+    """Spiking max pooling with one winner per window (see :class:`MaxPoolGate`), no latency.
+
+    The counts and winners of every stage are reset at the first step of each sample window.
+    """
 
     s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
@@ -99,6 +103,7 @@ class PyMaxPoolGate(_Windowed):
         super().__init__(proc_params)
         self.windows: list[np.ndarray] = list(proc_params["windows"])
         self.counts: list[np.ndarray] = []
+        self.winner: list[np.ndarray] = []
 
     def run_spk(self) -> None:
         """Gate this step's spikes through every stage."""
@@ -106,12 +111,13 @@ class PyMaxPoolGate(_Windowed):
         _, k = self._clock()
         if k == 0 or not self.counts:
             sizes = [z.size] + [w.shape[0] for w in self.windows[:-1]]
-            self.counts = [np.zeros(n, dtype=np.int64) for n in sizes]
-        for win, c in zip(self.windows, self.counts, strict=True):
-            c += (z > 0).astype(np.int64)
-            cw = c[win]
-            top = cw.max(axis=1, keepdims=True)
-            z = ((z[win] > 0) & (cw == top)).any(axis=1).astype(np.float64)
+            state = [
+                gate_state((), n, w.shape[0]) for n, w in zip(sizes, self.windows, strict=True)
+            ]
+            self.counts = [c for c, _ in state]
+            self.winner = [w for _, w in state]
+        for win, c, w in zip(self.windows, self.counts, self.winner, strict=True):
+            z = gate_step(win, c, w, z).astype(np.float64)
         self.s_out.send(z)
 
 

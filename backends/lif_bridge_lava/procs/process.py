@@ -135,13 +135,18 @@ class SpikeSource(AbstractProcess):
 
 
 class MaxPoolGate(AbstractProcess):
-    """Count-gated spiking max pooling, one or more consecutive stages (no latency).
+    """Spiking max pooling, one or more consecutive stages (no latency).
 
-    Per stage with windows ``(n_out, k)`` (``pool_windows``), every step::
+    Per stage with windows ``(n_out, k)`` (``pool_windows``), each window ``u`` has a winner
+    ``w``, the unit whose spikes pass. Every step, after ``c <- c + s``::
 
-        c <- c + s;  z_u = 1 iff exists i in window(u): s_i = 1 and c_i = max_{j in window(u)} c_j
+        M = max_{j in window(u)} c_j
+        if the winner w exists and c_w = M:  w stays          (an incumbent keeps a tie)
+        else:  w <- the first j in window(u) with c_j = M      (row order of window u)
+        z_u = s_w
 
-    The running counts ``c`` are zeroed at the start of every sample window.
+    The running counts ``c`` are zeroed and the winners forgotten at the start of every sample
+    window (see :mod:`lif_bridge_lava.gate`).
 
     Parameters
     ----------
