@@ -18,6 +18,7 @@ __all__ = [
     "plot_feature_maps",
     "plot_matrix",
     "plot_scatter",
+    "plot_slopes",
     "save",
 ]
 
@@ -166,3 +167,40 @@ def plot_matrix(
     ax.set_title(title, fontsize=10)
     fig.colorbar(im, ax=ax, label=label, shrink=0.8)
     return save(fig, path)
+
+
+def plot_slopes(
+    path: str | os.PathLike[str],
+    c_sweep: np.ndarray,
+    k_theory: np.ndarray,
+    k_by_reset: dict[str, np.ndarray],
+    *,
+    theory_label: str,
+    measured: str,
+    ylabel: str,
+    title: str,
+) -> Path:
+    """Slope vs capacitance: the theory ``1/(V_th C_m)`` and both reset modes' measurements."""
+    return plot_curves(
+        path,
+        [
+            {"x": c_sweep, "y": k_theory, "label": theory_label, "fmt": "k--"},
+            {
+                "x": c_sweep,
+                "y": k_by_reset["subtract"],
+                "label": f"Linear LIF{measured}",
+                "fmt": "o-",
+                "kw": {"color": "C2"},
+            },
+            {
+                "x": c_sweep,
+                "y": k_by_reset["zero"],
+                "label": f"reset-to-zero LIF{measured}",
+                "fmt": "s-",
+                "kw": {"color": "C3"},
+            },
+        ],
+        xlabel="membrane capacitance C_m [F]",
+        ylabel=ylabel,
+        title=title,
+    )

@@ -351,26 +351,13 @@ def _figures(
         ylabel="ReLU bias b [A]",
         title="S1 (cf. Fig. 7B): leak g_l ↔ bias b (onset measured on the exact transfer)",
     )
-    plots.plot_curves(
+    plots.plot_slopes(
         out / "s1_capacitance_slope.png",
-        [
-            {"x": c_sweep, "y": k_theory, "label": "k = 1/(V_th·C_m), Eq. 15", "fmt": "k--"},
-            {
-                "x": c_sweep,
-                "y": k_c["subtract"],
-                "label": "Linear LIF (measured)",
-                "fmt": "o-",
-                "kw": {"color": "C2"},
-            },
-            {
-                "x": c_sweep,
-                "y": k_c["zero"],
-                "label": "reset-to-zero LIF (measured)",
-                "fmt": "s-",
-                "kw": {"color": "C3"},
-            },
-        ],
-        xlabel="membrane capacitance C_m [F]",
+        c_sweep,
+        k_theory,
+        k_c,
+        theory_label="k = 1/(V_th·C_m), Eq. 15",
+        measured=" (measured)",
         ylabel="slope k",
         title="S1 (cf. Fig. 7C): capacitance C_m ↔ slope k",
     )

@@ -297,26 +297,13 @@ def _figures(
         ylabel=f"onset: rate of input 1 [Hz] (input 2 at {RATIO}·f)",
         title="S2 (cf. Fig. 8B): leak ↔ bias with different input rates",
     )
-    plots.plot_curves(
+    plots.plot_slopes(
         out / "s2_capacitance_slope.png",
-        [
-            {"x": c_sweep, "y": k_theory, "label": "k = 1/(V_th·C_m)", "fmt": "k--"},
-            {
-                "x": c_sweep,
-                "y": k_c["subtract"],
-                "label": "Linear LIF",
-                "fmt": "o-",
-                "kw": {"color": "C2"},
-            },
-            {
-                "x": c_sweep,
-                "y": k_c["zero"],
-                "label": "reset-to-zero LIF",
-                "fmt": "s-",
-                "kw": {"color": "C3"},
-            },
-        ],
-        xlabel="membrane capacitance C_m [F]",
+        c_sweep,
+        k_theory,
+        k_c,
+        theory_label="k = 1/(V_th·C_m)",
+        measured="",
         ylabel="slope k (measured along the ray)",
         title="S2 (cf. Fig. 8C): capacitance ↔ slope with different input rates",
     )
