@@ -2,12 +2,13 @@ r"""Lowering of a network description to an explicit :class:`brian2.Network`.
 
 One ``NeuronGroup`` per population (model and exact step in :mod:`.equations`), one
 ``Synapses`` per weighted layer with ``on_pre`` adding ``w/C_m`` (connectivity from
-:mod:`lif_bridge.connectivity`, index arrays built vectorised), the count-gated max pool of
+:mod:`lif_bridge.connectivity`, index arrays built vectorised), the winner-per-window max pool of
 :mod:`.maxpool`, the TimedArray-driven input of :mod:`.inputs`, and monitors for the readout.
 
 Schedule of one step (Brian2's slots; the contract's phases in brackets):
 
-``start``      window reset at a sample start: ``v = v_rest``, counts and ``lastspike`` cleared
+``start``      window reset at a sample start: ``v = v_rest``, counts, max-pool winners and
+               ``lastspike`` cleared
 ``groups``     state update, :class:`.equations.ContractExact`                          [A]
 ``thresholds`` ``v >= v_th`` (and not refractory); the input group emits ``e[n]``        [B]
 ``synapses``   max-pool gates and every layer's ``on_pre``: ``a_in_post += w*inv_C_m_post`` [C]

@@ -123,6 +123,76 @@ def test_unsupported_layer_is_named() -> None:
     assert len(SUPPORTED) == 5
 
 
+def _pool_both(
+    spikes: np.ndarray, kernel: tuple[int, int], shape: tuple[int, int, int], window: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Output spikes and winners, (steps, n_windows), of the Brian2 pool and the reference."""
+    import brian2 as b2
+    from lif_bridge_brian2.maxpool import COUNTER, add_maxpool
+    from lif_bridge_reference.ops import MaxPoolGate
+
+    from lif_bridge.network import MaxPool2d
+
+    stage = MaxPool2d(name="mp", kernel_size=kernel, stride=(1, 1))
+    steps, n = spikes.shape
+    start = "new_w = int(t_in_timesteps % W_steps == 0)\n"
+    ns = {"W_steps": window, "drive": b2.TimedArray(spikes.astype(int), dt=b2.ms)}
+    clock = b2.Clock(dt=b2.ms)
+    units = b2.NeuronGroup(n, COUNTER, threshold="drive(t, i) > 0", clock=clock, namespace=ns)
+    units.run_regularly(start + "c_pool = c_pool*(1 - new_w)", when="start")
+    st, _ = add_maxpool(
+        units, "spike", stage, shape, followed_by_pool=False, name="mp", order=1,
+        clock=clock, window_reset=start, namespace=ns,
+    )  # fmt: skip
+    events = b2.EventMonitor(st.windows, "pool")
+    winners = b2.StateMonitor(st.windows, "winner", record=True, when="end")
+    target = b2.prefs.codegen.target
+    b2.prefs.codegen.target = "numpy"  # no compilation: a few small groups
+    try:
+        b2.Network(units, *(st.windows, st.count, st.gate), events, winners).run(steps * b2.ms)
+    finally:
+        b2.prefs.codegen.target = target
+    got = np.zeros((steps, st.n_windows), dtype=bool)
+    got[np.round(events.t / b2.ms).astype(int), events.i] = True
+    gate = MaxPoolGate(stage, shape)
+    want = np.zeros_like(got)
+    want_w = np.zeros(got.shape, dtype=np.int64)
+    for t in range(steps):
+        if t % window == 0:
+            gate.reset(1)
+        want[t, gate(np.flatnonzero(spikes[t]), 1)] = True
+        want_w[t] = gate.winner[0]  # type: ignore[index]
+    return got, np.asarray(winners.winner).T, want, want_w
+
+
+def test_maxpool_passes_one_winner_per_window() -> None:
+    # Two units of equal rate in opposite phases: the pooled rate is theirs, not twice it.
+    spikes = np.zeros((12, 4), dtype=bool)
+    spikes[0::2, 1] = spikes[1::2, 2] = True
+    got, winners, _, _ = _pool_both(spikes, (2, 2), (1, 2, 2), 6)
+    np.testing.assert_array_equal(got[:, 0], np.tile([1, 0], 6).astype(bool))
+    np.testing.assert_array_equal(winners[:, 0], [1] * 12)
+    # Simultaneous spikes: the first unit in window order wins a new window; at step 3 the
+    # winner 3 was forgotten (an incumbent would have kept the tie), and a lead takes over.
+    spikes = np.zeros((6, 4), dtype=bool)
+    spikes[0, [3, 2]] = spikes[1, 3] = spikes[3, [3, 2]] = spikes[5, 3] = True
+    got, winners, want, want_w = _pool_both(spikes, (2, 2), (1, 2, 2), 3)
+    np.testing.assert_array_equal(winners[:, 0], [2, 3, 3, 2, 2, 3])
+    np.testing.assert_array_equal(got[:, 0], [1, 1, 0, 1, 0, 1])
+    np.testing.assert_array_equal(winners, want_w)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(("kernel", "shape"), [((3, 3), (2, 5, 5)), ((6, 6), (1, 7, 7))])
+def test_maxpool_matches_reference_gate(kernel: tuple[int, int], shape: tuple[int, ...]) -> None:
+    rng = np.random.default_rng(0)
+    n = int(np.prod(shape))
+    spikes = (rng.random((50, n)) < 0.2) | (rng.random((50, n)) < np.linspace(0, 0.3, n))
+    got, winners, want, want_w = _pool_both(spikes, kernel, shape, 17)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(winners, want_w)
+
+
 @pytest.mark.slow
 def test_cython_matches_reference() -> None:
     net = random_network(0, "conv_max", refractory=0.02)
