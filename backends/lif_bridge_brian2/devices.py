@@ -82,11 +82,17 @@ def codegen_prefs(target: str, cython_cache: Path | None = None) -> Iterator[Non
         "codegen.target": b2.prefs["codegen.target"],
         "codegen.cpp.extra_compile_args_gcc": list(b2.prefs["codegen.cpp.extra_compile_args_gcc"]),
         "codegen.runtime.cython.cache_dir": b2.prefs["codegen.runtime.cython.cache_dir"],
+        "devices.cpp_standalone.extra_make_args_unix": list(
+            b2.prefs["devices.cpp_standalone.extra_make_args_unix"]
+        ),
     }
     try:
         if target in ("numpy", "cython"):
             b2.prefs["codegen.target"] = target
         b2.prefs["codegen.cpp.extra_compile_args_gcc"] = list(SAFE_FLAGS)
+        # Brian2's default `make -j` starts one compiler per source file at once (dozens on a
+        # 2-core machine, thrashing); one job per core compiles as fast with bounded memory.
+        b2.prefs["devices.cpp_standalone.extra_make_args_unix"] = [f"-j{os.cpu_count() or 1}"]
         if cython_cache is not None:
             b2.prefs["codegen.runtime.cython.cache_dir"] = str(cython_cache)
         yield
