@@ -4,12 +4,8 @@ The trace gives a *raw* network description (trained weights and biases, BatchNo
 :func:`lif_bridge.convert.scale.convert_network` then scales it into the spiking network (the
 scaling convention, normalisation and bias modes are documented there), without torch.
 
-References
-----------
-Lu, S. & Xu, F. (2022). Linear leaky-integrate-and-fire neuron model based spiking neural
-networks and its mapping relationship to deep neural networks. Front. Neurosci.
-Diehl, P. U. et al. (2015); Rueckauer, B. et al. (2017); Allred, J. M. & Roy, K. (2021): see
-:mod:`lif_bridge.convert.normalize`.
+The references (Lu & Xu 2022; Diehl et al. 2015; Rueckauer et al. 2017; Allred & Roy 2021) are
+listed in :mod:`lif_bridge.convert.scale` and :mod:`lif_bridge.convert.normalize`.
 """
 
 from __future__ import annotations
