@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import struct
 from pathlib import Path
@@ -21,7 +22,12 @@ from lif_bridge.data import (
 )
 from lif_bridge.errors import DataError, FileFormatError, ValidationError
 
-MNIST_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+# The MNIST copy: $LIF_BRIDGE_DATA_DIR, read once at import (the autouse fixture below then
+# hides the variable from the tests), else the shared copy beside the repository.
+MNIST_DIR = Path(
+    os.environ.get(DATA_DIR_ENV)
+    or Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+)
 TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 FIRST_TEST_LABELS = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
 FIRST_TRAIN_LABELS = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]

@@ -43,7 +43,7 @@ def test_to_brian2_gives_network_and_layer_map() -> None:
     conv = net.populations[0]
     assert lmap.synapse_counts[conv.name] <= synapse_count(conv.layer, conv.input_shape)
     text = describe(lmap)
-    assert "dv/dt = (-g_l*(v - v_rest) + I_bias)/C_m : V" in text or "dv/dt" in text
+    assert "dv/dt = (-g_l*(v - v_rest) + I_bias)/C_m : V" in text
     assert "threshold: v >= v_th" in text and "v -= v_th" in text
 
 
@@ -89,13 +89,27 @@ def test_biophysical_equations_print_units() -> None:
     assert "mV" in text and "nF" in text and "nS" in text
 
 
-def test_poisson_group_option_runs() -> None:
-    from lif_bridge.network import Poisson
+def test_poisson_group_fires_at_the_coded_rate() -> None:
+    # Brian2's PoissonGroup draws its own trains: not the reference's, but the same coding. A
+    # relay layer (one neuron per input, jump 2 v_th, reset to zero, no leak) counts them; its
+    # counts must follow the distribution of the reference's seeded Poisson trains (mean and
+    # spread taken from 200 reference samples), and differ between samples.
+    from lif_bridge.network import Dense, Network, Neurons, Poisson
 
-    net = random_network(0, "dense")
-    sim = _sim(encoder=Poisson(seed=1))
-    res = simulate(net, random_inputs(net, 2), sim, "brian2", device="runtime", poisson_group=True)
-    assert res.output_counts.shape == (2, 5)
+    p = np.array([0.0, 0.1, 0.5, 0.9])
+    relay = Neurons(c_m=1.0, g_l=0.0, v_th=1.0, reset="zero")
+    net = Network(
+        input_shape=(4,), layers=(Dense(weight=2 * np.eye(4), neurons=relay),), max_rate=100.0
+    )
+    sim = Simulation(steps=400, dt=0.01, encoder=Poisson(seed=1), readout=Readout())
+    ref = simulate(net, np.tile(p, (200, 1)), sim, "reference").output_counts
+    res = simulate(net, np.tile(p, (3, 1)), sim, "brian2", device="runtime", poisson_group=True)
+    assert res.info["input"] == "poisson_group"
+    counts = res.output_counts  # (3, 4)
+    assert np.all(counts[:, 0] == 0)
+    mean, sd = ref.mean(axis=0), ref.std(axis=0)
+    assert np.all(np.abs(counts - mean) <= 5 * sd + 1), (counts, mean, sd)
+    assert len({tuple(row) for row in counts[:, 1:]}) > 1
 
 
 def test_bad_device_and_missing_compiler(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,7 +134,14 @@ def test_unsupported_layer_is_named() -> None:
 
     with pytest.raises(UnsupportedLayerError, match="'odd1' of type Strange"):
         _check_layers(FakeNet(), _sim(), "rate")  # type: ignore[arg-type]
-    assert len(SUPPORTED) == 5
+    # the message names what is supported: every layer type of the description
+    from lif_bridge.network import AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d
+
+    with pytest.raises(UnsupportedLayerError) as err:
+        _check_layers(FakeNet(), _sim(), "rate")  # type: ignore[arg-type]
+    for kind in (AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d):
+        assert kind in SUPPORTED
+        assert kind.__name__ in str(err.value)
 
 
 def _pool_both(

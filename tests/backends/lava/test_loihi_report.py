@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 from lif_bridge_lava import LoihiLimits, loihi_report
 from lif_bridge_lava.lowering import population_jumps
-from lif_bridge_lava.quantize import V_MAX, WEIGHT_MANT_MAX, quantize_population
+from lif_bridge_lava.quantize import (
+    V_MAX,
+    WEIGHT_MANT_MAX,
+    fixed_input,
+    fixed_leak,
+    quantize_population,
+)
 
 from lif_bridge.network import Dense, Network, Neurons, Poisson, Simulation
 from lif_bridge.testing import ARCHITECTURES, random_inputs, random_network
@@ -89,5 +95,15 @@ def test_report_flags_saturation() -> None:
     assert not report.fits
 
 
-def test_fixed_saturation_bound() -> None:
-    assert V_MAX == 2**23 - 1
+def test_fixed_voltage_saturates_at_24_bits() -> None:
+    # v is a signed 24-bit register: the largest value kept is 2**23 - 1, one more is clipped.
+    top = 2**23 - 1
+    v, high, low = fixed_input(
+        np.array([top - 64, top - 63, -top + 64, -top]), np.array([1, 1, -1, -1])
+    )
+    np.testing.assert_array_equal(v, [top, top, -top, -top])
+    assert (high, low) == (1, 1)
+    v, high, low = fixed_leak(np.array([top, -top, 5]), np.zeros(3, np.int64), np.array([1, -1, 0]))
+    np.testing.assert_array_equal(v, [top, -top, 5])
+    assert (high, low) == (1, 1)
+    assert V_MAX == top  # the bound the fit report divides by

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
 
 import lif_bridge as lb
 from lif_bridge.data import load_dataset
@@ -53,6 +52,8 @@ def test_bn_cnn_with_biases_agreement() -> None:
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
     model = example.bn_cnn()
+    import torch
+
     from lif_bridge.zoo import load_state_npz
 
     state = {k: torch.from_numpy(v.copy()) for k, v in load_state_npz(example.WEIGHTS).items()}

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
-import torch
 
 import lif_bridge as lb
 from lif_bridge.mapping import leak_for_bias
 
-nn = torch.nn
-F = torch.nn.functional
-
 pytestmark = pytest.mark.torch
+
+# torch is imported when a test of this module runs (the autouse fixture below), not when the
+# module is collected: an environment without torch deselects these tests with -m "not torch".
+torch: Any = None
+nn: Any = None
+F: Any = None
+
+
+@pytest.fixture(autouse=True)
+def _torch() -> None:
+    global torch, nn, F
+    import torch
+
+    nn, F = torch.nn, torch.nn.functional
 
 
 def _randomise_bn(model: nn.Module) -> None:
@@ -27,46 +39,56 @@ def _randomise_bn(model: nn.Module) -> None:
                 mod.bias.data.copy_(torch.rand(n, generator=gen) * 0.4 - 0.2)
 
 
-class Functional(nn.Module):
-    """BN, 'same', groups, functional relu / pools / view, dropout, x.relu()."""
+def _functional() -> Any:
+    """A model: bN, 'same', groups, functional relu / pools / view, dropout, x.relu()."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.c1 = nn.Conv2d(1, 6, 3, padding="same")
-        self.bn1 = nn.BatchNorm2d(6)
-        self.c2 = nn.Conv2d(6, 6, 3, padding=1, groups=3)
-        self.fc = nn.Linear(54, 20)
-        self.bn = nn.BatchNorm1d(20)
-        self.drop = nn.Dropout(0.3)
-        self.out = nn.Linear(20, 5)
+    class Functional(nn.Module):
+        """BN, 'same', groups, functional relu / pools / view, dropout, x.relu()."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu(self.bn1(self.c1(x)))
-        x = F.max_pool2d(x, 2)
-        x = torch.relu(self.c2(x))
-        x = F.avg_pool2d(x, 2)
-        x = x.view(x.size(0), -1)
-        x = self.drop(self.bn(self.fc(x))).relu()
-        return self.out(x)
+        def __init__(self) -> None:
+            super().__init__()
+            self.c1 = nn.Conv2d(1, 6, 3, padding="same")
+            self.bn1 = nn.BatchNorm2d(6)
+            self.c2 = nn.Conv2d(6, 6, 3, padding=1, groups=3)
+            self.fc = nn.Linear(54, 20)
+            self.bn = nn.BatchNorm1d(20)
+            self.drop = nn.Dropout(0.3)
+            self.out = nn.Linear(20, 5)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            x = F.relu(self.bn1(self.c1(x)))
+            x = F.max_pool2d(x, 2)
+            x = torch.relu(self.c2(x))
+            x = F.avg_pool2d(x, 2)
+            x = x.view(x.size(0), -1)
+            x = self.drop(self.bn(self.fc(x))).relu()
+            return self.out(x)
+
+    return Functional()
 
 
-class Nested(nn.Module):
-    """Nested containers, stride / dilation, adaptive pool, flatten(1), double ReLU."""
+def _nested() -> Any:
+    """A model: nested containers, stride / dilation, adaptive pool, flatten(1), double ReLU."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(2, 4, 3, stride=2, padding=1),
-            nn.ReLU(),
-            nn.ReLU(),
-            nn.Sequential(nn.Conv2d(4, 8, 3, dilation=2, padding=2, bias=False), nn.ReLU()),
-            nn.AdaptiveAvgPool2d(2),
-            nn.Identity(),
-        )
-        self.head = nn.Linear(32, 3)
+    class Nested(nn.Module):
+        """Nested containers, stride / dilation, adaptive pool, flatten(1), double ReLU."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.flatten(self.features(x), 1))
+        def __init__(self) -> None:
+            super().__init__()
+            self.features = nn.Sequential(
+                nn.Conv2d(2, 4, 3, stride=2, padding=1),
+                nn.ReLU(),
+                nn.ReLU(),
+                nn.Sequential(nn.Conv2d(4, 8, 3, dilation=2, padding=2, bias=False), nn.ReLU()),
+                nn.AdaptiveAvgPool2d(2),
+                nn.Identity(),
+            )
+            self.head = nn.Linear(32, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.head(torch.flatten(self.features(x), 1))
+
+    return Nested()
 
 
 def _check_ann_view(model: nn.Module, shape: tuple[int, ...], **kwargs: object) -> lb.Network:
@@ -84,7 +106,7 @@ def _check_ann_view(model: nn.Module, shape: tuple[int, ...], **kwargs: object) 
 @pytest.mark.parametrize("bias_mode", ["current", "none"])
 def test_functional_model_ann_view_matches(normalize: str, bias_mode: str) -> None:
     torch.manual_seed(0)
-    model = Functional()
+    model = _functional()
     _randomise_bn(model)
     calib = np.random.default_rng(0).random((32, 1, 12, 12))
     net = _check_ann_view(
@@ -100,7 +122,7 @@ def test_functional_model_ann_view_matches(normalize: str, bias_mode: str) -> No
 
 def test_nested_model_and_sequential_zoo_models() -> None:
     torch.manual_seed(1)
-    net = _check_ann_view(Nested(), (2, 8, 8))
+    net = _check_ann_view(_nested(), (2, 8, 8))
     assert [p.name for p in net.populations] == ["features.0", "features.3.0", "head"]
     torch.manual_seed(2)
     _check_ann_view(_paper_cnn(), (1, 28, 28))
