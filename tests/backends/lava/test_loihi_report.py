@@ -106,4 +106,4 @@ def test_fixed_voltage_saturates_at_24_bits() -> None:
     v, high, low = fixed_leak(np.array([top, -top, 5]), np.zeros(3, np.int64), np.array([1, -1, 0]))
     np.testing.assert_array_equal(v, [top, -top, 5])
     assert (high, low) == (1, 1)
-    assert V_MAX == top  # the bound the fit report divides by
+    assert top == V_MAX  # the bound the fit report divides by
