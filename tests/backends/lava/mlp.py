@@ -7,8 +7,6 @@ import numpy as np
 from lif_bridge.network import Dense, Flatten, Network, Neurons
 from lif_bridge.zoo import load_state_npz, weights_path
 
-MNIST_DIR = "/work/shared/data/mnist"
-
 
 def paper_mlp_weights() -> tuple[np.ndarray, np.ndarray]:
     """``fc1.weight`` (600, 784) and ``fc2.weight`` (10, 600) of the shipped paper MLP."""
