@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,12 @@ def add_backend_arg(parser: argparse.ArgumentParser, default: str = "reference")
 
 
 def resolve_data_dir(arg: str | None) -> str | None:
-    """``--data-dir`` if given, else ``$LIF_BRIDGE_DATA_DIR``, else ``None``."""
-    return arg or os.environ.get("LIF_BRIDGE_DATA_DIR") or None
+    """``--data-dir`` if given, else ``$LIF_BRIDGE_DATA_DIR``, else ``None``
+    (:func:`lif_bridge.data.resolve_data_dir`, not required)."""
+    from lif_bridge.data import resolve_data_dir as resolve
+
+    folder = resolve(arg, required=False)
+    return None if folder is None else str(folder)
 
 
 def add_data_args(parser: argparse.ArgumentParser, *, data_default: str | None = "digits") -> None:
