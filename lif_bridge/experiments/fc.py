@@ -25,7 +25,7 @@ from lif_bridge.ann import ann_activations
 from lif_bridge.backend import simulate
 from lif_bridge.data import load_mnist
 from lif_bridge.experiments import plots
-from lif_bridge.experiments._common import Context, Stopwatch, row
+from lif_bridge.experiments._common import Context, Stopwatch, confusion_matrix, row
 from lif_bridge.network import Neurons, Readout, RegularRate, Simulation
 from lif_bridge.zoo import normalized_factors, paper_network
 
@@ -42,12 +42,6 @@ PAPER: dict[str, float] = {
 
 DT = 0.01
 STEPS = 300
-
-
-def _confusion(snn: np.ndarray, ann: np.ndarray, n: int = 10) -> np.ndarray:
-    m = np.zeros((n, n), dtype=np.int64)
-    np.add.at(m, (np.argmax(ann, axis=1), np.argmax(snn, axis=1)), 1)
-    return m
 
 
 def _evaluate(
@@ -98,7 +92,7 @@ def run(ctx: Context) -> dict[str, Any]:
     res, ann = main["result"], main["ann"]
     corr_all = correlation(res.rates("fc1"), ann["fc1"])
     corr_neurons = correlation(res.rates("fc1"), ann["fc1"], axis="samples")
-    confusion = _confusion(res.output_counts, ann["fc2"])
+    confusion = confusion_matrix(res.output_counts, ann["fc2"])
 
     xs, ys = x[:n_sweep], y[:n_sweep]
     zero_net = paper_network(
@@ -318,7 +312,7 @@ def _figures(
         label="Pearson ρ",
         split=k,
     )
-    plots.plot_confusion(
+    plots.plotconfusion(
         out / "fc_confusion.png",
         confusion,
         title=f"FC (cf. Fig. 13A): SNN vs ANN labels, agreement {main['agreement']:.4f}",
