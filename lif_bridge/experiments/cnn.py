@@ -209,7 +209,7 @@ def _figures(
         ],
         title="CNN (cf. Fig. 16 left): feature maps of test image 0, ANN vs SNN",
     )
-    plots.plotconfusion(
+    plots.plot_confusion(
         out / "cnn_confusion.png",
         confusion,
         title=f"CNN (cf. Fig. 16 right): SNN vs ANN labels, agreement {frac:.4f}",
