@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_brian2.py --model cnn --samples 200 --steps 200
     .venv/bin/python benchmarks/bench_brian2.py --model mlp --samples 50 --steps 300
 
-The paper's CNN (Table 5) or MLP (784-600-10) with the zoo weights (random weights of the same
-shapes if absent), MNIST test images, regular coding. cpp_standalone is compiled once for all
+The paper's CNN (Table 5) or MLP (784-600-10) with the zoo weights as trained
+(:func:`lif_bridge.zoo.paper_network`), MNIST test images (``--data-dir`` or
+``$LIF_BRIDGE_DATA_DIR``), regular coding. cpp_standalone is compiled once for all
 ``--samples`` (compile time printed separately) and runs them in one process; the runtime
 devices (numpy, cython) run ``--runtime-samples`` images. Counts of every device are checked
 against the reference. Timings, not tests: nothing here asserts a speed.
@@ -17,11 +18,11 @@ import tempfile
 import time
 
 import numpy as np
-from lif_bridge_brian2.models import paper_cnn_network, paper_mlp_network
 
 from lif_bridge.backend import get_backend
 from lif_bridge.data import load_mnist
 from lif_bridge.network import Readout, Simulation
+from lif_bridge.zoo import paper_network
 
 
 def main() -> None:
@@ -32,10 +33,10 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--max-rate", type=float, default=None, help="Hz; cnn default 10 (paper)")
     ap.add_argument("--devices", default="reference,cpp_standalone,cython,runtime")
-    ap.add_argument("--data-dir", default="/work/shared/data/mnist")
+    ap.add_argument("--data-dir", default=None, help="MNIST folder (default $LIF_BRIDGE_DATA_DIR)")
     args = ap.parse_args()
 
-    net = paper_cnn_network() if args.model == "cnn" else paper_mlp_network()
+    net = paper_network("paper_cnn" if args.model == "cnn" else "paper_mlp")
     rate = args.max_rate or (10.0 if args.model == "cnn" else None)
     sim = Simulation(steps=args.steps, dt=0.01, max_rate=rate, readout=Readout(counts="all"))
     x = load_mnist("test", data_dir=args.data_dir, limit=args.samples).x

@@ -12,20 +12,16 @@ and the fixed-point quantisation report.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "backends" / "lava"))
-
 from lif_bridge_lava import loihi_report
-from mlp import MNIST_DIR, ann_labels, paper_mlp_network, paper_mlp_weights
 
+from lif_bridge.ann import ann_forward
 from lif_bridge.backend import get_backend
 from lif_bridge.data import load_mnist
-from lif_bridge.network import RegularRate, Simulation
+from lif_bridge.network import Neurons, RegularRate, Simulation
+from lif_bridge.zoo import paper_network
 
 
 def main() -> None:
@@ -33,11 +29,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--steps", type=int, default=300)
-    ap.add_argument("--data-dir", default=MNIST_DIR)
+    ap.add_argument("--data-dir", default=None, help="MNIST folder (default $LIF_BRIDGE_DATA_DIR)")
     args = ap.parse_args()
-    net = paper_mlp_network(load_mnist("train", data_dir=args.data_dir, limit=2000).x)
+    net = paper_network(
+        "paper_mlp",
+        calibration=load_mnist("train", data_dir=args.data_dir, limit=2000).x,
+        neurons=Neurons(c_m=1.0, g_l=0.0, v_th=1.0, reset="subtract"),
+    )
     x = load_mnist("test", data_dir=args.data_dir, limit=args.samples + 1).x
-    ann = ann_labels(*paper_mlp_weights(), x[1:])
+    ann = np.argmax(ann_forward(net, x[1:]), axis=1)
     sim = Simulation(steps=args.steps, dt=0.01, encoder=RegularRate())
     print(f"paper MLP 784-600-10, {args.samples} MNIST samples × {args.steps} steps")
     print(f"{'backend':<14} {'s/sample':>9} {'ms/step':>8} {'first run s':>12} {'agree':>6}")

@@ -20,54 +20,22 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 
 import lif_bridge as lb
 from lif_bridge.data import load_mnist
-from lif_bridge.zoo import load_state_npz, weights_path
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _normalised(layers: list, x_cal: np.ndarray, input_shape: tuple[int, ...]) -> lb.Network:
-    """Scale each weighted layer so its 99.9th-percentile activation maps to threshold 1."""
-    out, prev_scale = [], 1.0
-    net = lb.Network(input_shape=input_shape, layers=tuple(layers))
-    acts = lb.ann_activations(net, x_cal)
-    for layer in net.layers:
-        if isinstance(layer, (lb.Dense, lb.Conv2d)):
-            lam = float(np.percentile(acts[layer.name], 99.9))
-            values = {f: getattr(layer, f) for f in layer.__dataclass_fields__}
-            values["weight"] = np.asarray(layer.weight) * prev_scale / lam
-            out.append(type(layer)(**values))
-            prev_scale = lam
-        else:
-            out.append(layer)
-    return lb.Network(input_shape=input_shape, layers=tuple(out))
+from lif_bridge.zoo import paper_network
 
 
 def paper_mlp(x_cal: np.ndarray) -> lb.Network:
-    """The shipped 784-600-10 MLP as a bias-free Linear LIF network."""
-    w = load_state_npz(weights_path("paper_mlp"))
-    layers = [lb.Flatten(), lb.Dense(weight=w["fc1.weight"]), lb.Dense(weight=w["fc2.weight"])]
-    return _normalised(layers, x_cal, (1, 28, 28))
+    """The shipped 784-600-10 MLP, percentile-normalised on ``x_cal`` (the zoo's builder)."""
+    return paper_network("paper_mlp", calibration=x_cal)
 
 
 def paper_cnn(x_cal: np.ndarray) -> lb.Network:
-    """The shipped Table 5 ConvNet as a bias-free Linear LIF network."""
-    w = load_state_npz(weights_path("paper_cnn"))
-    layers = [
-        lb.Conv2d(weight=w["conv1.weight"], padding=2),
-        lb.MaxPool2d(kernel_size=2),
-        lb.Conv2d(weight=w["conv2.weight"], padding=2),
-        lb.MaxPool2d(kernel_size=2),
-        lb.Flatten(),
-        lb.Dense(weight=w["fc1.weight"]),
-        lb.Dense(weight=w["fc2.weight"]),
-    ]
-    return _normalised(layers, x_cal, (1, 28, 28))
+    """The shipped Table 5 ConvNet, percentile-normalised on ``x_cal`` (the zoo's builder)."""
+    return paper_network("paper_cnn", calibration=x_cal)
 
 
 def bench(name: str, net: lb.Network, x: np.ndarray, sim: lb.Simulation) -> None:
@@ -90,8 +58,7 @@ def main() -> None:
     """Parse arguments and run both benchmarks."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--data-dir",
-        default=os.environ.get("LIF_BRIDGE_DATA_DIR", str(ROOT.parent / "shared/data/mnist")),
+        "--data-dir", default=None, help="MNIST folder (default $LIF_BRIDGE_DATA_DIR)"
     )
     parser.add_argument("--samples-mlp", type=int, default=10_000)
     parser.add_argument("--samples-cnn", type=int, default=2_000)

@@ -16,40 +16,26 @@ import argparse
 import numpy as np
 from lif_bridge_lava import loihi_report
 
-from lif_bridge import Dense, Flatten, Network, Neurons, RegularRate, Simulation, get_backend
+from lif_bridge import Network, Neurons, RegularRate, Simulation, ann_forward, get_backend
 from lif_bridge.data import load_mnist
-from lif_bridge.zoo import load_state_npz, weights_path
+from lif_bridge.zoo import paper_network
 
 
-def build_network(calibration: np.ndarray) -> tuple[Network, np.ndarray, np.ndarray]:
+def build_network(calibration: np.ndarray) -> Network:
     """The MLP as IF neurons, each layer scaled by the 99.9th percentile of its activations."""
-    state = load_state_npz(weights_path("paper_mlp"))
-    w1, w2 = (state[k].astype(np.float64) for k in ("fc1.weight", "fc2.weight"))
-    a1 = np.maximum(calibration.reshape(len(calibration), -1) @ w1.T, 0)
-    lam1 = np.percentile(a1, 99.9)
-    lam2 = np.percentile(np.maximum(a1 @ w2.T, 0), 99.9)
     neurons = Neurons(c_m=1.0, g_l=0.0, v_th=1.0, reset="subtract")
-    net = Network(
-        input_shape=(1, 28, 28),
-        layers=(
-            Flatten(),
-            Dense(name="fc1", weight=w1 / lam1, neurons=neurons),
-            Dense(name="fc2", weight=w2 * lam1 / lam2, neurons=neurons),
-        ),
-        max_rate=100.0,
-    )
-    return net, w1, w2
+    return paper_network("paper_mlp", calibration=calibration, neurons=neurons)
 
 
 def main() -> None:
     """Lower once per precision, run the test images, print agreement and the fit report."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default="/work/shared/data/mnist")
+    ap.add_argument("--data-dir", default=None, help="MNIST folder (default $LIF_BRIDGE_DATA_DIR)")
     ap.add_argument("--samples", type=int, default=50)
     args = ap.parse_args()
-    net, w1, w2 = build_network(load_mnist("train", data_dir=args.data_dir, limit=2000).x)
+    net = build_network(load_mnist("train", data_dir=args.data_dir, limit=2000).x)
     test = load_mnist("test", data_dir=args.data_dir, limit=args.samples)
-    ann = np.argmax(np.maximum(test.x.reshape(len(test.x), -1) @ w1.T, 0) @ w2.T, axis=1)
+    ann = np.argmax(ann_forward(net, test.x), axis=1)
     sim = Simulation(steps=300, dt=0.01, encoder=RegularRate())
     for precision in ("float", "fixed"):
         # One compiled process graph runs every sample; close() stops Lava's OS processes.

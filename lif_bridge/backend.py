@@ -4,11 +4,14 @@ A backend is any object with a ``name`` and a ``lower(network, simulation) -> Pr
 a :class:`Program` runs batches of inputs and returns a :class:`Result`. Backends are found
 through the entry-point group ``lif_bridge.backends`` (name -> ``module:attribute``, the
 attribute being a class or factory called with the backend's options) and imported only when
-asked for, so ``import lif_bridge`` never imports Brian2, Lava or torch. A third party adds a
-backend the same way, in its own distribution::
+asked for, so ``import lif_bridge`` never imports a simulator framework or torch. Every backend,
+shipped or a third party's, is added the same way, in its own distribution::
 
     [project.entry-points."lif_bridge.backends"]
     mysim = "my_package.backend:MySimBackend"
+
+Its command-line options, extra commands and install hint come through the entry points of
+:mod:`lif_bridge.plugins`.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import numpy as np
 
 from lif_bridge.errors import BackendError, BackendUnavailableError, LifBridgeError
 from lif_bridge.network import Network, Simulation
+from lif_bridge.plugins import install_hint
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -34,13 +38,6 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "lif_bridge.backends"
-
-#: How to install the backends this project ships.
-_HINTS = {
-    "brian2": "install it with: pip install 'lif-bridge[brian2]'",
-    "lava": "lava-nc 0.10 needs Python 3.10: in a Python 3.10 environment run "
-    "pip install 'lif-bridge[lava]' (see the README)",
-}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,17 +155,17 @@ def get_backend(name: str, **options: Any) -> Backend:
         message names the extra to install.
     """
     eps = _entry_points()
-    hint = _HINTS.get(name, "install the package that provides it")
     if name not in eps:
         known = ", ".join(sorted(eps)) or "none"
         raise BackendUnavailableError(
-            f"backend {name!r} is not registered (registered: {known}); {hint}"
+            f"backend {name!r} is not registered (registered: {known}); install the package "
+            "that provides it"
         )
     try:
         factory = eps[name].load()
     except (ImportError, AttributeError) as exc:
         raise BackendUnavailableError(
-            f"backend {name!r} cannot be imported ({exc}); {hint}"
+            f"backend {name!r} cannot be imported ({exc}); {install_hint(name)}"
         ) from exc
     try:
         backend = factory(**options)

@@ -83,7 +83,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["leak_constants", "refractory_steps"]
+__all__ = ["NEVER_SPIKED", "leak_constants", "never_spiked", "refractory_steps"]
+
+#: Step index standing for "has not spiked yet" in a last-spike record of the refractory rule:
+#: far enough in the past that ``n - NEVER_SPIKED >= R`` for any step ``n >= 0`` and any ``R``
+#: a run can have, and exact in int64 arithmetic.
+NEVER_SPIKED = -(2**40)
 
 
 def leak_constants(
@@ -119,3 +124,8 @@ def leak_constants(
 def refractory_steps(refractory: float, dt: float) -> int:
     """Number of steps ``R = round(refractory / dt)`` of the refractory rule (phase D)."""
     return round(refractory / dt)
+
+
+def never_spiked(shape: int | tuple[int, ...]) -> np.ndarray:
+    """A fresh last-spike record (int64, every entry :data:`NEVER_SPIKED`) for phase D."""
+    return np.full(shape, NEVER_SPIKED, dtype=np.int64)

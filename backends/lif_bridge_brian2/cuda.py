@@ -131,11 +131,11 @@ def run_cuda_mlp_check(samples: int = 5) -> bool:
     import numpy as np
 
     from lif_bridge.backend import simulate
-    from lif_bridge.data import load_mnist
+    from lif_bridge.data import load_mnist, resolve_data_dir
     from lif_bridge.network import Readout, Simulation
     from lif_bridge_brian2.models import paper_mlp_network
 
-    x = load_mnist("test", data_dir="/work/shared/data/mnist", limit=samples).x
+    x = load_mnist("test", data_dir=resolve_data_dir(), limit=samples).x
     sim = Simulation(steps=300, dt=0.01, readout=Readout(counts="all"))
     net = paper_mlp_network()
     want = simulate(net, x, sim, "reference")

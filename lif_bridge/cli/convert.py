@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import Any
 
-from lif_bridge.cli._common import emit, resolve_data_dir
+from lif_bridge.cli.common import emit, resolve_data_dir
 from lif_bridge.errors import ConversionError
 
 __all__ = ["register"]

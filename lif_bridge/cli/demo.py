@@ -17,8 +17,7 @@ import numpy as np
 from lif_bridge.analysis import accuracy, agreement, correlation
 from lif_bridge.ann import ann_activations
 from lif_bridge.backend import get_backend
-from lif_bridge.cli._common import emit
-from lif_bridge.cli.run import backend_options
+from lif_bridge.cli.common import add_backend_arg, emit
 from lif_bridge.convert.scale import convert_network
 from lif_bridge.data import load_digits
 from lif_bridge.network import Network, Readout, Simulation
@@ -38,10 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description=__doc__,
     )
     p.add_argument("--out", default="lif-bridge-demo", help="folder for the plot and network")
-    p.add_argument("--backend", default="reference", help="backend name (default: reference)")
-    p.add_argument("--device", help="brian2: runtime | cython | cpp_standalone")
-    p.add_argument("--precision", choices=("float", "fixed"), help="lava: float | fixed")
-    p.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
+    add_backend_arg(p)
     p.add_argument(
         "--shipped-weights", action="store_true", help="use the shipped weights, do not train"
     )
@@ -81,6 +77,8 @@ def _demo(args: argparse.Namespace) -> int:
     save_network(out / "digits_net.npz", net)
     ann = ann_activations(net, test.x, units="ann")
     ann_out = ann[net.output.name]
+    from lif_bridge.cli import backend_options
+
     backend = get_backend(args.backend, **backend_options(args))
     rows = []
     for steps in STEPS:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from lif_bridge.cli._common import emit
+from lif_bridge.cli.common import emit
 from lif_bridge.mapping import lif_to_relu, relu_to_lif
 from lif_bridge.transfer import transfer_curve
 

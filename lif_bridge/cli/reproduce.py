@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lif_bridge.cli._common import emit, resolve_data_dir
+from lif_bridge.cli.common import emit, resolve_data_dir
 
 __all__ = ["register"]
 

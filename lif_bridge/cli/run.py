@@ -13,7 +13,7 @@ import numpy as np
 from lif_bridge.analysis import accuracy, agreement
 from lif_bridge.ann import ann_forward
 from lif_bridge.backend import get_backend
-from lif_bridge.cli._common import add_data_args, emit, load_split
+from lif_bridge.cli.common import add_backend_arg, add_data_args, emit, load_split
 from lif_bridge.network import ConstantCurrent, Poisson, Readout, RegularRate, Simulation
 from lif_bridge.network.io import load_network_and_simulation
 
@@ -31,18 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("network", metavar="NET", help="network file from `lif-bridge convert`")
     add_data_args(p)
     p.add_argument("--split", default="test", choices=("test", "train"))
-    p.add_argument("--backend", default="reference", help="backend name (default: reference)")
-    p.add_argument(
-        "--device",
-        help="brian2: runtime | cython | cpp_standalone | cuda_standalone",
-    )
-    p.add_argument("--precision", choices=("float", "fixed"), help="lava: float | fixed")
+    add_backend_arg(p)
     p.add_argument("--steps", type=int, help="steps per sample (default: file's, else 300)")
     p.add_argument("--dt", type=float, help="time step [s] (default: file's, else 0.01)")
     p.add_argument("--encoding", choices=sorted(ENCODINGS), help="input coding (default regular)")
     p.add_argument("--seed", type=int, default=0, help="seed of Poisson coding")
     p.add_argument("--max-rate", type=float, help="input rate [Hz] for x = 1")
-    p.add_argument("--batch-size", type=int, help="reference backend: samples per batch")
     p.add_argument("--save", metavar="FILE.npz", help="write output counts and ANN outputs")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -64,18 +58,6 @@ def _simulation(args: argparse.Namespace, saved: Simulation | None) -> Simulatio
     )
 
 
-def backend_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword options for :func:`lif_bridge.get_backend` from the command line."""
-    options: dict[str, Any] = {}
-    if args.device:
-        options["device"] = args.device
-    if args.precision:
-        options["precision"] = args.precision
-    if args.batch_size:
-        options["batch_size"] = args.batch_size
-    return options
-
-
 def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> Path:
     """Write an ``.npz`` atomically (temp file in the same folder, then rename)."""
     path = Path(path)
@@ -95,6 +77,8 @@ def _run(args: argparse.Namespace) -> int:
     network, saved = load_network_and_simulation(args.network)
     sim = _simulation(args, saved)
     x, y = load_split(args.data, args.split, args.data_dir, args.limit)
+    from lif_bridge.cli import backend_options
+
     backend = get_backend(args.backend, **backend_options(args))
     program = backend.lower(network, sim)
     try:

@@ -59,8 +59,6 @@ class AnnLayer:
         float64, ``(out, in)`` or ``(out, in/groups, kh, kw)``.
     bias
         float64, one value per output unit / channel (zeros when the layer has none).
-    has_bias
-        Whether the folded layer has a non-zero bias.
     attrs
         Convolution options (``stride``, ``padding``, ``dilation``, ``groups``).
     activation
@@ -79,10 +77,6 @@ class AnnLayer:
     activation: str = "identity"
     stages: list[Stage] = field(default_factory=list)
     folded: list[str] = field(default_factory=list)
-
-    @property
-    def has_bias(self) -> bool:
-        return bool(np.any(self.bias != 0))
 
 
 def _fold_bn(layer: AnnLayer, op: Op) -> None:

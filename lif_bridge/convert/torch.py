@@ -111,8 +111,6 @@ def _assemble(
         return Network(
             input_shape=input_shape, layers=tuple(layers), max_rate=max_rate, metadata=metadata
         )
-    except ConversionError:
-        raise
     except Exception as exc:
         raise ConversionError(f"the converted layers do not form a valid network: {exc}") from exc
 

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lif_bridge.convert.trace import _unsupported
+from lif_bridge.convert.trace import unsupported
 from lif_bridge.errors import ConversionError, FileFormatError
 
 __all__ = ["load_torchscript", "rebuild_scripted"]
@@ -98,7 +98,7 @@ def _rebuild_leaf(sub: Any, path: str) -> nn.Module:
     elif kind in ("ReLU", "Identity", "Dropout", "Dropout1d", "Dropout2d"):
         mod = getattr(nn, kind)()
     else:
-        raise _unsupported(path, kind)
+        raise unsupported(path, kind)
     state = {**params, **buffers}
     mod.load_state_dict({k: v.detach().clone() for k, v in state.items()}, strict=False)
     return mod

@@ -29,7 +29,7 @@ from torch import fx, nn
 
 from lif_bridge.errors import ConversionError, UnsupportedLayerError
 
-__all__ = ["SUPPORTED", "Op", "trace_ops"]
+__all__ = ["SUPPORTED", "Op", "trace_ops", "unsupported"]
 
 WHERE = "from_torch"
 
@@ -78,7 +78,8 @@ class Op:
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
-def _unsupported(path: str, kind: str) -> UnsupportedLayerError:
+def unsupported(path: str, kind: str) -> UnsupportedLayerError:
+    """The error for a module/function ``kind`` at ``path`` that the converter cannot map."""
     return UnsupportedLayerError(path, kind, WHERE, SUPPORTED)
 
 
@@ -152,7 +153,7 @@ def _module_op(mod: nn.Module, path: str, ins: tuple[int, ...], outs: tuple[int,
         return _flatten_op(path, name, ins, outs)
     if isinstance(mod, (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Identity)):
         return Op("noop", path, name, ins, outs)
-    raise _unsupported(path, name)
+    raise unsupported(path, name)
 
 
 def _conv_op(mod: nn.Conv2d, path: str, ins: tuple[int, ...], outs: tuple[int, ...]) -> Op:
@@ -296,7 +297,7 @@ def _function_op(node: fx.Node, ins: tuple[int, ...], outs: tuple[int, ...]) -> 
         return _pool_op(kind, path, fname, ins, outs, *spec)
     if fname == "adaptive_avg_pool2d":
         return _adaptive_op(path, fname, ins, outs)
-    raise _unsupported(path, fname)
+    raise unsupported(path, fname)
 
 
 def _pool_args(node: fx.Node, fname: str) -> tuple[Any, ...]:
@@ -352,10 +353,6 @@ def _pool_args(node: fx.Node, fname: str) -> tuple[Any, ...]:
 # --------------------------------------------------------------------------- tracing
 
 
-class _Tracer(fx.Tracer):
-    """Keeps every standard layer a leaf and never descends into containers' leaves."""
-
-
 def trace_ops(model: nn.Module, input_shape: tuple[int, ...]) -> list[Op]:
     """The forward pass of ``model`` as a chain of :class:`Op`.
 
@@ -377,7 +374,7 @@ def trace_ops(model: nn.Module, input_shape: tuple[int, ...]) -> list[Op]:
     from torch.fx.passes.shape_prop import ShapeProp
 
     try:
-        tracer = _Tracer()
+        tracer = fx.Tracer()  # torch.nn layers are leaves; containers are traced through
         graph = tracer.trace(model)
         gm = fx.GraphModule(tracer.root, graph)
     except Exception as exc:  # fx raises many types for untraceable code
@@ -430,10 +427,10 @@ def trace_ops(model: nn.Module, input_shape: tuple[int, ...]) -> list[Op]:
                 continue
             if node.op == "call_function" and _fname(node.target) in ("getattr", "size"):
                 continue
-            raise _unsupported(_node_path(node), _node_type(node, modules))
+            raise unsupported(_node_path(node), _node_type(node, modules))
         if tensor_inputs != [current] or current in consumed:
             if node.op == "call_function" and _fname(node.target) in ("add", "iadd", "cat"):
-                raise _unsupported(_node_path(node), _fname(node.target))
+                raise unsupported(_node_path(node), _fname(node.target))
             raise ConversionError(
                 f"node {_node_path(node)!r} ({_node_type(node, modules)}) does not simply take "
                 "the previous layer's output: branches, residual connections and several "
@@ -446,7 +443,7 @@ def trace_ops(model: nn.Module, input_shape: tuple[int, ...]) -> list[Op]:
         elif node.op in ("call_function", "call_method"):
             op = _function_op(node, ins, outs)
         else:  # pragma: no cover - fx has no other kinds
-            raise _unsupported(node.name, node.op)
+            raise unsupported(node.name, node.op)
         consumed.add(current)
         current = node
         ops.append(op)

@@ -19,19 +19,22 @@ from pathlib import Path
 
 import numpy as np
 
-from lif_bridge.data._common import DATA_DIR_ENV, Dataset, _check_limit, _check_split
+from lif_bridge.data._common import DATA_DIR_ENV, Dataset, check_limit, check_split
 from lif_bridge.data.idx import read_idx
-from lif_bridge.data.mnist import load_mnist
+from lif_bridge.data.mnist import load_mnist, resolve_data_dir
 from lif_bridge.errors import DataError, FileFormatError
 
 __all__ = [
     "DATA_DIR_ENV",
     "Dataset",
+    "check_limit",
+    "check_split",
     "load_dataset",
     "load_digits",
     "load_mnist",
     "load_npz",
     "read_idx",
+    "resolve_data_dir",
 ]
 
 _DIGITS_TEST_FRACTION = 0.3
@@ -70,8 +73,8 @@ def load_digits(
         If ``split`` or ``limit`` is invalid.
     """
     del data_dir
-    split = _check_split(split)
-    limit = _check_limit(limit)
+    split = check_split(split)
+    limit = check_limit(limit)
     try:
         from sklearn.datasets import load_digits as _sk_load_digits
     except ImportError as exc:
@@ -130,9 +133,9 @@ def load_npz(
         If ``split`` or ``limit`` is invalid.
     """
     path = Path(path).expanduser()
-    limit = _check_limit(limit)
+    limit = check_limit(limit)
     if split is not None:
-        _check_split(split)
+        check_split(split)
     if not path.is_file():
         raise DataError(f"data file {path} not found (expected an .npz with arrays 'x' and 'y')")
     try:

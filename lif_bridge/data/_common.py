@@ -1,4 +1,7 @@
-"""Shared pieces of the data loaders: the Dataset type, argument checks (internal)."""
+"""Shared pieces of the data loaders: the Dataset type and the argument checks.
+
+Public through :mod:`lif_bridge.data` (``Dataset``, ``check_split``, ``check_limit``).
+"""
 
 from __future__ import annotations
 
@@ -52,13 +55,16 @@ class Dataset:
 # --------------------------------------------------------------------------------------------
 
 
-def _check_split(split: str) -> str:
+def check_split(split: str) -> str:
+    """``split`` if it is ``"train"`` or ``"test"``; else :class:`ValidationError`."""
     if split not in _SPLITS:
         raise ValidationError(f"split must be 'train' or 'test', got {split!r}")
     return split
 
 
-def _check_limit(limit: int | None) -> int | None:
+def check_limit(limit: int | None) -> int | None:
+    """``limit`` as an ``int`` (or ``None``) if it is a positive integer; else
+    :class:`ValidationError` naming the value."""
     if limit is None:
         return None
     if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 
-from lif_bridge.data._common import DATA_DIR_ENV, Dataset, _check_limit, _check_split
+from lif_bridge.data._common import DATA_DIR_ENV, Dataset, check_limit, check_split
 from lif_bridge.data.idx import read_idx
 from lif_bridge.errors import DataError, FileFormatError
 
-__all__ = ["load_mnist"]
+__all__ = ["load_mnist", "resolve_data_dir"]
 
 _MNIST_PREFIX = {"train": "train", "test": "t10k"}
 _MNIST_HINT = (
@@ -21,13 +22,44 @@ _MNIST_HINT = (
 )
 
 
-def _resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path:
-    if data_dir is not None:
+@overload
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = ...) -> Path: ...
+@overload
+def resolve_data_dir(
+    data_dir: str | os.PathLike[str] | None = ..., *, required: Literal[False]
+) -> Path | None: ...
+def resolve_data_dir(
+    data_dir: str | os.PathLike[str] | None = None, *, required: bool = True
+) -> Path | None:
+    """The folder of the MNIST IDX files: the one resolver every tool, example and test uses.
+
+    Parameters
+    ----------
+    data_dir
+        The folder given explicitly (``--data-dir``, ``data_dir=``); wins when not ``None``/empty.
+    required
+        Without a folder and without ``$LIF_BRIDGE_DATA_DIR``: raise (``True``) or return
+        ``None`` (``False``, for commands that need MNIST only for some inputs).
+
+    Returns
+    -------
+    Path or None
+        ``data_dir``, else ``$LIF_BRIDGE_DATA_DIR`` (``~`` expanded); the folder's content is
+        checked by :func:`load_mnist`.
+
+    Raises
+    ------
+    DataError
+        If ``required`` and neither is given, with how to fix it.
+    """
+    if data_dir is not None and str(data_dir).strip():
         return Path(data_dir).expanduser()
     env = os.environ.get(DATA_DIR_ENV, "").strip()
-    if not env:
+    if env:
+        return Path(env).expanduser()
+    if required:
         raise DataError(f"no MNIST folder given: {DATA_DIR_ENV} is not set. To fix: {_MNIST_HINT}")
-    return Path(env).expanduser()
+    return None
 
 
 def _find_file(folder: Path, stem: str) -> Path | None:
@@ -94,9 +126,9 @@ def load_mnist(
     ValidationError
         If ``split`` or ``limit`` is invalid.
     """
-    split = _check_split(split)
-    limit = _check_limit(limit)
-    images_path, labels_path = _find_mnist(_resolve_data_dir(data_dir), split)
+    split = check_split(split)
+    limit = check_limit(limit)
+    images_path, labels_path = _find_mnist(resolve_data_dir(data_dir), split)
     images = read_idx(images_path)
     labels = read_idx(labels_path)
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):

@@ -123,7 +123,7 @@ def run_experiments(
             "quick": quick,
             "seed": SEED,
             "backend": backend,
-            "data_dir": ctx.data_dir or os.environ.get("LIF_BRIDGE_DATA_DIR"),
+            "data_dir": _data_dir_text(ctx.data_dir),
             "wall_seconds": clock.seconds,
             "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "lif_bridge": __version__,
@@ -147,3 +147,11 @@ def _version(module: str) -> str:
         return str(importlib.import_module(module).__version__)
     except Exception:  # pragma: no cover - informational only
         return "unknown"
+
+
+def _data_dir_text(data_dir: str | os.PathLike[str] | None) -> str | None:
+    """The MNIST folder the run used, for the report (``None``: none was given)."""
+    from lif_bridge.data import resolve_data_dir
+
+    folder = resolve_data_dir(data_dir, required=False)
+    return None if folder is None else str(folder)

@@ -18,6 +18,7 @@ import numpy as np
 __all__ = [
     "SEED",
     "Context",
+    "confusion_matrix",
     "jsonable",
     "limit_threads",
     "row",
@@ -152,3 +153,10 @@ class Stopwatch:
     def seconds(self) -> float:
         """Seconds elapsed."""
         return time.perf_counter() - self.start
+
+
+def confusion_matrix(snn: np.ndarray, ann: np.ndarray, n: int = 10) -> np.ndarray:
+    """``(n, n)`` counts of (ANN label, SNN label) pairs; labels are the arg-max of each row."""
+    m = np.zeros((n, n), dtype=np.int64)
+    np.add.at(m, (np.argmax(ann, axis=1), np.argmax(snn, axis=1)), 1)
+    return m

@@ -27,10 +27,9 @@ from lif_bridge.ann import ann_activations, ann_forward
 from lif_bridge.backend import simulate
 from lif_bridge.data import load_mnist
 from lif_bridge.experiments import plots
-from lif_bridge.experiments._common import Context, Stopwatch, row
-from lif_bridge.experiments.fc import _confusion
-from lif_bridge.experiments.nets import normalized_factors, paper_network
+from lif_bridge.experiments._common import Context, Stopwatch, confusion_matrix, row
 from lif_bridge.network import Readout, RegularRate, Simulation
+from lif_bridge.zoo import normalized_factors, paper_network
 
 __all__ = ["PAPER", "run"]
 
@@ -78,7 +77,7 @@ def run(ctx: Context) -> dict[str, Any]:
     agr = agreement(res.output_counts, ann["fc2"])
     acc_ann = accuracy(ann["fc2"], y)
     acc_snn = accuracy(res.output_counts, y)
-    confusion = _confusion(res.output_counts, ann["fc2"])
+    confusion = confusion_matrix(res.output_counts, ann["fc2"])
     full = load_mnist("test", ctx.data_dir, limit=ctx.pick(None, n_test))
     acc_ann_full = accuracy(ann_forward(net, full.x, max_rate=MAX_RATE), np.asarray(full.y))
     corr = {k: correlation(res.rates(k), ann[k]).mean for k in ("conv1", "conv2", "fc1")}

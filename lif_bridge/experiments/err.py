@@ -24,8 +24,8 @@ from lif_bridge.backend import simulate
 from lif_bridge.data import load_mnist
 from lif_bridge.experiments import plots
 from lif_bridge.experiments._common import Context, Stopwatch, row
-from lif_bridge.experiments.nets import normalized_factors, paper_network
 from lif_bridge.network import Network, RegularRate, Simulation
+from lif_bridge.zoo import normalized_factors, paper_network
 
 __all__ = ["PAPER", "run"]
 

@@ -16,6 +16,7 @@ leak ``g_l``, Linear LIF against reset-to-zero.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,10 +25,10 @@ from lif_bridge.analysis import accuracy, agreement, correlation
 from lif_bridge.ann import ann_activations
 from lif_bridge.backend import simulate
 from lif_bridge.data import load_mnist
-from lif_bridge.experiments import plots
-from lif_bridge.experiments._common import Context, Stopwatch, row
-from lif_bridge.experiments.nets import normalized_factors, paper_network
+from lif_bridge.experiments import fc_figures
+from lif_bridge.experiments._common import Context, Stopwatch, confusion_matrix, row
 from lif_bridge.network import Neurons, Readout, RegularRate, Simulation
+from lif_bridge.zoo import normalized_factors, paper_network
 
 __all__ = ["PAPER", "run"]
 
@@ -42,12 +43,6 @@ PAPER: dict[str, float] = {
 
 DT = 0.01
 STEPS = 300
-
-
-def _confusion(snn: np.ndarray, ann: np.ndarray, n: int = 10) -> np.ndarray:
-    m = np.zeros((n, n), dtype=np.int64)
-    np.add.at(m, (np.argmax(ann, axis=1), np.argmax(snn, axis=1)), 1)
-    return m
 
 
 def _evaluate(
@@ -77,80 +72,157 @@ def _evaluate(
     }
 
 
+RESETS = ("subtract", "zero")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Sizes and sweeps of FC (full run or ``--quick``)."""
+
+    n_test: int
+    n_calib: int
+    n_sweep: int
+    rates: list[float]  # coding ranges f_max of the sweep [Hz]
+    leaks: list[float]  # g_l of the leak sweep [S]
+    leak_rate: float = 20.0  # f_max of the leak sweep [Hz]
+
+    @staticmethod
+    def of(ctx: Context) -> _Plan:
+        return _Plan(
+            n_test=ctx.pick(10_000, 200),
+            n_calib=ctx.pick(10_000, 1_000),
+            n_sweep=ctx.pick(500, 50),
+            rates=ctx.pick([5.0, 10.0, 20.0, 50.0, 100.0], [10.0, 100.0]),
+            leaks=ctx.pick([0.0, 1.0, 3.0, 10.0, 30.0], [0.0, 10.0]),
+        )
+
+
 def run(ctx: Context) -> dict[str, Any]:
     """Run FC; returns the result dict."""
     clock = Stopwatch()
-    n_test = ctx.pick(10_000, 200)
-    n_calib = ctx.pick(10_000, 1_000)
-    n_sweep = ctx.pick(500, 50)
-    rates = ctx.pick([5.0, 10.0, 20.0, 50.0, 100.0], [10.0, 100.0])
-    leaks = ctx.pick([0.0, 1.0, 3.0, 10.0, 30.0], [0.0, 10.0])
-    leak_rate = 20.0
-    test = load_mnist("test", ctx.data_dir, limit=n_test)
-    calib = load_mnist("train", ctx.data_dir, limit=n_calib)
+    plan = _Plan.of(ctx)
+    test = load_mnist("test", ctx.data_dir, limit=plan.n_test)
+    calib = load_mnist("train", ctx.data_dir, limit=plan.n_calib)
     x, y = test.x, np.asarray(test.y)
-
-    pct = normalized_factors("paper_mlp", calib.x, "percentile", 99.9)
-    top = normalized_factors("paper_mlp", calib.x, "max")
-    factors = [*pct[:-1], top[-1]]
-    net = paper_network("paper_mlp", factors=factors, max_rate=1.0 / DT)
-    main = _evaluate(ctx, net, x, y, 1.0 / DT)
-    res, ann = main["result"], main["ann"]
-    corr_all = correlation(res.rates("fc1"), ann["fc1"])
-    corr_neurons = correlation(res.rates("fc1"), ann["fc1"], axis="samples")
-    confusion = _confusion(res.output_counts, ann["fc2"])
-
-    xs, ys = x[:n_sweep], y[:n_sweep]
+    factors = _factors(calib.x)
+    main = _main_run(ctx, factors, x, y)
+    xs, ys = x[: plan.n_sweep], y[: plan.n_sweep]
     zero_net = paper_network(
         "paper_mlp", factors=factors, max_rate=1.0 / DT, neurons=Neurons(reset="zero")
     )
     main_zero = _evaluate(ctx, zero_net, xs, ys, 1.0 / DT)
+    sweep_rate, sweep_leak, direct = _sweeps(ctx, plan, xs, ys)
+    figs = fc_figures.figures(
+        ctx.out_dir, main, direct, sweep_rate, sweep_leak, plan.rates, plan.leaks, plan.leak_rate
+    )
+    return {
+        "id": "FC",
+        "title": "784-600-10 MLP on MNIST (Fig. 11–13)",
+        "settings": _settings_text(ctx, plan, factors),
+        "table": _table(plan, main, main_zero, sweep_rate, sweep_leak, direct),
+        "figures": figs,
+        "data": {
+            "factors": factors,
+            "agreement": main["agreement"],
+            "acc_ann": main["acc_ann"],
+            "acc_snn": main["acc_snn"],
+            "corr20": main["corr20"].values,
+            "corr20_mean": main["corr20"].mean,
+            "corr_all_mean": main["corr_all"].mean,
+            "corr_all_min": main["corr_all"].min,
+            "corr_neurons_mean": main["corr_neurons"].mean,
+            "confusion": main["confusion"],
+            "sweep_rate": sweep_rate,
+            "sweep_leak": sweep_leak,
+            "zero_agreement": main_zero["agreement"],
+            "direct_agreement": direct["agreement"],
+            "direct_corr20_mean": direct["corr20"].mean,
+            "n_test": plan.n_test,
+            "simulation_seconds": main["seconds"],
+        },
+        "notes": [
+            "The paper maps the trained weights directly and scales the inputs to [0, k] "
+            "(its 'coding range'); it does not give k for its main result. The main run here "
+            "normalises the weights per layer instead (a bias-free ReLU net keeps its arg-max "
+            "under positive per-layer scaling), so hidden rates use the 0–100 Hz range of the "
+            "grid; the sweeps use the weights as trained, as the paper does.",
+        ],
+        "seconds": clock.seconds,
+    }
 
+
+def _factors(calibration: np.ndarray) -> list[float]:
+    """λ: the 99.9th percentile of the positive fc1 activations, the maximum of fc2."""
+    pct = normalized_factors("paper_mlp", calibration, "percentile", 99.9)
+    top = normalized_factors("paper_mlp", calibration, "max")
+    return [*pct[:-1], top[-1]]
+
+
+def _main_run(ctx: Context, factors: list[float], x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """The normalised net on every test image: agreement, correlations, confusion."""
+    net = paper_network("paper_mlp", factors=factors, max_rate=1.0 / DT)
+    main = _evaluate(ctx, net, x, y, 1.0 / DT)
+    res, ann = main["result"], main["ann"]
+    main["corr_all"] = correlation(res.rates("fc1"), ann["fc1"])
+    main["corr_neurons"] = correlation(res.rates("fc1"), ann["fc1"], axis="samples")
+    main["confusion"] = confusion_matrix(res.output_counts, ann["fc2"])
+    return main
+
+
+def _sweeps(
+    ctx: Context, plan: _Plan, xs: np.ndarray, ys: np.ndarray
+) -> tuple[dict[str, list[dict[str, float]]], dict[str, list[dict[str, float]]], dict[str, Any]]:
+    """Weights as trained: accuracy vs coding range (g_l = 0) and vs g_l, for both resets.
+
+    Returns the two sweeps (reset -> one summary per point) and the direct mapping's run at
+    the largest coding range.
+    """
     sweep_rate: dict[str, list[dict[str, float]]] = {"subtract": [], "zero": []}
     sweep_leak: dict[str, list[dict[str, float]]] = {"subtract": [], "zero": []}
     cache: dict[tuple[str, float, float], dict[str, Any]] = {}
-    for reset in ("subtract", "zero"):
-        for fmax in rates:
-            cache[(reset, fmax, 0.0)] = _evaluate(
-                ctx,
-                paper_network("paper_mlp", max_rate=fmax, neurons=Neurons(reset=reset)),
-                xs,
-                ys,
-                fmax,
-            )
-        for g in leaks:
-            key = (reset, leak_rate, g)
-            if key not in cache:
-                cache[key] = _evaluate(
-                    ctx,
-                    paper_network(
-                        "paper_mlp", max_rate=leak_rate, neurons=Neurons(reset=reset, g_l=g)
-                    ),
-                    xs,
-                    ys,
-                    leak_rate,
-                )
-        for fmax in rates:
-            e = cache[(reset, fmax, 0.0)]
-            sweep_rate[reset].append(_summary(e, max_rate=fmax, g_l=0.0))
-        for g in leaks:
-            e = cache[(reset, leak_rate, g)]
-            sweep_leak[reset].append(_summary(e, max_rate=leak_rate, g_l=g))
-    diffs_rate = [
-        a["acc_snn"] - b["acc_snn"]
-        for a, b in zip(sweep_rate["subtract"], sweep_rate["zero"], strict=True)
-    ]
-    diffs_leak = [
-        a["acc_snn"] - b["acc_snn"]
-        for a, b in zip(sweep_leak["subtract"], sweep_leak["zero"], strict=True)
-    ]
-    direct = cache[("subtract", max(rates), 0.0)]
 
-    figs = _figures(
-        ctx, main, corr_all, confusion, rates, leaks, leak_rate, sweep_rate, sweep_leak, direct
-    )
-    c20 = main["corr20"]
-    table = [
+    def point(reset: str, fmax: float, g: float) -> dict[str, Any]:
+        key = (reset, fmax, g)
+        if key not in cache:
+            net = paper_network("paper_mlp", max_rate=fmax, neurons=Neurons(reset=reset, g_l=g))
+            cache[key] = _evaluate(ctx, net, xs, ys, fmax)
+        return cache[key]
+
+    for reset in RESETS:
+        for fmax in plan.rates:
+            point(reset, fmax, 0.0)
+        for g in plan.leaks:
+            point(reset, plan.leak_rate, g)
+        sweep_rate[reset] = [
+            _summary(cache[(reset, fmax, 0.0)], max_rate=fmax, g_l=0.0) for fmax in plan.rates
+        ]
+        sweep_leak[reset] = [
+            _summary(cache[(reset, plan.leak_rate, g)], max_rate=plan.leak_rate, g_l=g)
+            for g in plan.leaks
+        ]
+    return sweep_rate, sweep_leak, cache[("subtract", max(plan.rates), 0.0)]
+
+
+def _differences(sweep: dict[str, list[dict[str, float]]]) -> list[float]:
+    """Accuracy Linear LIF − reset-to-zero at every point of a sweep."""
+    return [
+        a["acc_snn"] - b["acc_snn"] for a, b in zip(sweep["subtract"], sweep["zero"], strict=True)
+    ]
+
+
+def _table(
+    plan: _Plan,
+    main: dict[str, Any],
+    main_zero: dict[str, Any],
+    sweep_rate: dict[str, list[dict[str, float]]],
+    sweep_leak: dict[str, list[dict[str, float]]],
+    direct: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """The comparison table: agreement, accuracies, correlations, direct mapping, sweeps."""
+    c20, corr_all, corr_neurons = main["corr20"], main["corr_all"], main["corr_neurons"]
+    n_test, n_sweep, top = plan.n_test, plan.n_sweep, max(plan.rates)
+    diffs_rate, diffs_leak = _differences(sweep_rate), _differences(sweep_leak)
+    return [
         row(
             f"label agreement SNN vs ANN ({n_test:,} test images)",
             main["agreement"],
@@ -174,7 +246,7 @@ def run(ctx: Context) -> dict[str, Any]:
         ),
         row("simulation wall time, main run [s]", main["seconds"]),
         row(
-            f"direct weight mapping (no normalisation), f_max = {max(rates):g} Hz, "
+            f"direct weight mapping (no normalisation), f_max = {top:g} Hz, "
             f"{n_sweep} images: agreement",
             direct["agreement"],
         ),
@@ -205,57 +277,27 @@ def run(ctx: Context) -> dict[str, Any]:
             f"{min(diffs_leak):+.3f} / {max(diffs_leak):+.3f}",
         ),
     ]
+
+
+def _settings_text(ctx: Context, plan: _Plan, factors: list[float]) -> dict[str, Any]:
     return {
-        "id": "FC",
-        "title": "784-600-10 MLP on MNIST (Fig. 11–13)",
-        "settings": {
-            "network": "zoo paper_mlp (784-600-10, ReLU, no bias), built from the shipped "
-            "weights without torch",
-            "neurons": "Linear LIF, C_m = 1 F, V_th = 1 V, g_l = 0 (bias-free mapping)",
-            "coding": f"regular (RegularRate), dt = {DT} s, T = {STEPS * DT:g} s ({STEPS} steps), "
-            f"f_max = {1 / DT:g} Hz",
-            "test images": f"first {n_test:,} of the MNIST test set",
-            "normalisation": f"λ = {[round(f, 4) for f in factors]}: 99.9th percentile of the "
-            f"positive fc1 activations, maximum of fc2, on the first {n_calib:,} training "
-            "images; weights × λ_(l−1)/λ_l",
-            "readout": "spike counts over the window, label = most active output (lowest index "
-            "on ties)",
-            "correlation": "Pearson (Eq. 16) per sample over the 600 hidden neurons, SNN rate "
-            "vs ANN rate",
-            "sweeps": f"first {n_sweep} test images, weights as trained (direct mapping); "
-            f"coding range f_max ∈ {rates} Hz at g_l = 0; g_l ∈ {leaks} S at f_max = "
-            f"{leak_rate:g} Hz; T = {STEPS * DT:g} s",
-            "backend": ctx.backend,
-        },
-        "table": table,
-        "figures": figs,
-        "data": {
-            "factors": factors,
-            "agreement": main["agreement"],
-            "acc_ann": main["acc_ann"],
-            "acc_snn": main["acc_snn"],
-            "corr20": c20.values,
-            "corr20_mean": c20.mean,
-            "corr_all_mean": corr_all.mean,
-            "corr_all_min": corr_all.min,
-            "corr_neurons_mean": corr_neurons.mean,
-            "confusion": confusion,
-            "sweep_rate": sweep_rate,
-            "sweep_leak": sweep_leak,
-            "zero_agreement": main_zero["agreement"],
-            "direct_agreement": direct["agreement"],
-            "direct_corr20_mean": direct["corr20"].mean,
-            "n_test": n_test,
-            "simulation_seconds": main["seconds"],
-        },
-        "notes": [
-            "The paper maps the trained weights directly and scales the inputs to [0, k] "
-            "(its 'coding range'); it does not give k for its main result. The main run here "
-            "normalises the weights per layer instead (a bias-free ReLU net keeps its arg-max "
-            "under positive per-layer scaling), so hidden rates use the 0–100 Hz range of the "
-            "grid; the sweeps use the weights as trained, as the paper does.",
-        ],
-        "seconds": clock.seconds,
+        "network": "zoo paper_mlp (784-600-10, ReLU, no bias), built from the shipped "
+        "weights without torch",
+        "neurons": "Linear LIF, C_m = 1 F, V_th = 1 V, g_l = 0 (bias-free mapping)",
+        "coding": f"regular (RegularRate), dt = {DT} s, T = {STEPS * DT:g} s ({STEPS} steps), "
+        f"f_max = {1 / DT:g} Hz",
+        "test images": f"first {plan.n_test:,} of the MNIST test set",
+        "normalisation": f"λ = {[round(f, 4) for f in factors]}: 99.9th percentile of the "
+        f"positive fc1 activations, maximum of fc2, on the first {plan.n_calib:,} training "
+        "images; weights × λ_(l−1)/λ_l",
+        "readout": "spike counts over the window, label = most active output (lowest index "
+        "on ties)",
+        "correlation": "Pearson (Eq. 16) per sample over the 600 hidden neurons, SNN rate "
+        "vs ANN rate",
+        "sweeps": f"first {plan.n_sweep} test images, weights as trained (direct mapping); "
+        f"coding range f_max ∈ {plan.rates} Hz at g_l = 0; g_l ∈ {plan.leaks} S at f_max = "
+        f"{plan.leak_rate:g} Hz; T = {STEPS * DT:g} s",
+        "backend": ctx.backend,
     }
 
 
@@ -268,124 +310,3 @@ def _summary(e: dict[str, Any], *, max_rate: float, g_l: float) -> dict[str, flo
         "agreement": e["agreement"],
         "corr20_mean": e["corr20"].mean,
     }
-
-
-def _figures(
-    ctx: Context,
-    main: dict,
-    corr_all: Any,
-    confusion: np.ndarray,
-    rates: list,
-    leaks: list,
-    leak_rate: float,
-    sweep_rate: dict,
-    sweep_leak: dict,
-    direct: dict,
-) -> list[str]:
-    out = ctx.out_dir
-    c20 = main["corr20"].values
-    d20 = direct["corr20"].values
-    idx = np.arange(1, len(c20) + 1)
-    plots.plot_curves(
-        out / "fc_hidden_correlation.png",
-        [
-            {
-                "x": idx,
-                "y": c20,
-                "label": f"normalised (mean {np.nanmean(c20):.3f})",
-                "fmt": "o-",
-                "kw": {"color": "C2"},
-            },
-            {
-                "x": idx,
-                "y": d20,
-                "label": f"direct weights (mean {np.nanmean(d20):.3f})",
-                "fmt": "s-",
-                "kw": {"color": "C1"},
-            },
-            {"x": idx, "y": np.full(len(idx), 0.94), "label": "paper mean 0.94", "fmt": "k:"},
-        ],
-        xlabel="test sample",
-        ylabel="Pearson ρ (600 hidden neurons)",
-        title="FC (cf. Fig. 12A): hidden layer, SNN rates vs ANN, per sample",
-    )
-    ann20, snn20 = main["ann"]["fc1"][:20], main["result"].rates("fc1")[:20]
-    k = len(ann20)
-    plots.plot_matrix(
-        out / "fc_correlation_matrix.png",
-        np.corrcoef(np.vstack([ann20, snn20])),
-        title=f"FC (cf. Fig. 12B): ρ between {k} samples, ANN (first {k}) then SNN",
-        label="Pearson ρ",
-        split=k,
-    )
-    plots.plot_confusion(
-        out / "fc_confusion.png",
-        confusion,
-        title=f"FC (cf. Fig. 13A): SNN vs ANN labels, agreement {main['agreement']:.4f}",
-        xlabel="SNN label",
-        ylabel="ANN label",
-    )
-    plots.plot_curves(
-        out / "fc_coding_range.png",
-        [
-            {
-                "x": rates,
-                "y": [s["acc_snn"] for s in sweep_rate["subtract"]],
-                "label": "Linear LIF",
-                "fmt": "o-",
-                "kw": {"color": "C2"},
-            },
-            {
-                "x": rates,
-                "y": [s["acc_snn"] for s in sweep_rate["zero"]],
-                "label": "reset-to-zero LIF",
-                "fmt": "s-",
-                "kw": {"color": "C3"},
-            },
-            {
-                "x": rates,
-                "y": [s["acc_ann"] for s in sweep_rate["subtract"]],
-                "label": "ANN",
-                "fmt": "k--",
-            },
-        ],
-        xlabel="coding range f_max [Hz] (input x ∈ [0, 1] → x·f_max)",
-        ylabel="accuracy",
-        title="FC (cf. Fig. 13B): accuracy vs coding range, weights as trained, g_l = 0",
-        logx=True,
-    )
-    plots.plot_curves(
-        out / "fc_leak.png",
-        [
-            {
-                "x": leaks,
-                "y": [s["acc_snn"] for s in sweep_leak["subtract"]],
-                "label": "Linear LIF",
-                "fmt": "o-",
-                "kw": {"color": "C2"},
-            },
-            {
-                "x": leaks,
-                "y": [s["acc_snn"] for s in sweep_leak["zero"]],
-                "label": "reset-to-zero LIF",
-                "fmt": "s-",
-                "kw": {"color": "C3"},
-            },
-            {
-                "x": leaks,
-                "y": [s["acc_ann"] for s in sweep_leak["subtract"]],
-                "label": "ANN",
-                "fmt": "k--",
-            },
-        ],
-        xlabel="leak conductance g_l [S]",
-        ylabel="accuracy",
-        title=f"FC (cf. Fig. 13C): accuracy vs g_l, weights as trained, f_max = {leak_rate:g} Hz",
-    )
-    return [
-        "fc_hidden_correlation.png",
-        "fc_correlation_matrix.png",
-        "fc_confusion.png",
-        "fc_coding_range.png",
-        "fc_leak.png",
-    ]

@@ -234,9 +234,11 @@ class AvgPool2d(_Pool):
 class MaxPool2d(_Pool):
     """Spiking max pooling gated on running spike counts (Lu & Xu §5.4.2, online form).
 
-    A spike passes iff it comes from a unit whose spike count since the start of the sample
-    (this step included) is the largest, or ties for the largest, in its window; at most one
-    spike per window and step. See :mod:`lif_bridge.semantics`.
+    Each window has one *winner*, the unit whose spikes pass: after this step's spikes are
+    added to the running counts since the start of the sample, the winner stays while its count
+    is the window's largest (an incumbent keeps a tie), else the first unit in row-major window
+    order with the largest count becomes the winner; winners are forgotten at each sample's
+    start. At most one spike per window and step. See :mod:`lif_bridge.semantics`.
     """
 
 

@@ -9,7 +9,9 @@ without bias (the paper trains them so; see ``shared/spec/mapping.md`` §7):
 
 Trained weights ship beside this file as compressed float32 ``.npz`` archives whose keys are the
 models' ``state_dict`` keys, so they can be read without torch (:func:`load_state_npz`).
-``examples/train_*.py`` regenerate them. Importing this module does not import torch; only the
+``examples/train_*.py`` regenerate them. :func:`raw_network` gives a model's description with its
+trained weights, :func:`paper_network` its spiking description (normalised or as trained): the
+one builder of the paper nets, without torch. Importing this module does not import torch; only the
 factories and :func:`pretrained` do.
 """
 
@@ -32,11 +34,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MODELS",
+    "PAPER_NETS",
     "ZooModel",
     "digits_mlp",
     "load_state_npz",
+    "normalized_factors",
     "paper_cnn",
     "paper_mlp",
+    "paper_network",
     "pretrained",
     "raw_network",
     "save_state_npz",
@@ -354,4 +359,5 @@ def pretrained(name: str) -> nn.Sequential:
     return model.eval()
 
 
+from lif_bridge.zoo.nets import PAPER_NETS, normalized_factors, paper_network  # noqa: E402
 from lif_bridge.zoo.raw import raw_network  # noqa: E402  (needs MODELS above)

@@ -1,11 +1,15 @@
-"""The paper's 784-600-10 MLP as a Linear LIF network, built from the shipped weights (NumPy)."""
+"""The paper's 784-600-10 MLP as an IF network (the zoo's builder) and its ANN labels (NumPy)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from lif_bridge.network import Dense, Flatten, Network, Neurons
-from lif_bridge.zoo import load_state_npz, weights_path
+from lif_bridge.data import resolve_data_dir
+from lif_bridge.network import Network, Neurons
+from lif_bridge.zoo import load_state_npz, paper_network, weights_path
+
+#: ``$LIF_BRIDGE_DATA_DIR`` (``None`` if unset: ``load_mnist`` then says how to set it).
+MNIST_DIR = resolve_data_dir(required=False)
 
 
 def paper_mlp_weights() -> tuple[np.ndarray, np.ndarray]:
@@ -23,22 +27,12 @@ def ann_labels(w1: np.ndarray, w2: np.ndarray, x: np.ndarray) -> np.ndarray:
 def paper_mlp_network(calibration: np.ndarray, percentile: float = 99.9) -> Network:
     """IF neurons (``v_th = 1``, reset by subtraction), weights normalised on ``calibration``.
 
-    Layer ``l`` is scaled by ``λ_{l-1}/λ_l`` (``λ`` = the percentile of its ReLU activations),
-    so a rate of one spike per step stands for ``λ``; labels are unchanged by the scaling.
+    :func:`lif_bridge.zoo.paper_network` with percentile normalisation: layer ``l`` is scaled
+    by ``λ_{l-1}/λ_l``; labels are unchanged by the scaling.
     """
-    w1, w2 = paper_mlp_weights()
-    flat = calibration.reshape(len(calibration), -1)
-    a1 = np.maximum(flat @ w1.T, 0.0)
-    lam1 = float(np.percentile(a1, percentile))
-    a2 = np.maximum(a1 @ w2.T, 0.0)
-    lam2 = float(np.percentile(a2, percentile))
-    neurons = Neurons(c_m=1.0, g_l=0.0, v_th=1.0, reset="subtract")
-    return Network(
-        input_shape=(1, 28, 28),
-        layers=(
-            Flatten(name="flatten"),
-            Dense(name="fc1", weight=w1 / lam1, neurons=neurons),
-            Dense(name="fc2", weight=w2 * lam1 / lam2, neurons=neurons),
-        ),
-        max_rate=100.0,
+    return paper_network(
+        "paper_mlp",
+        calibration=calibration,
+        percentile=percentile,
+        neurons=Neurons(c_m=1.0, g_l=0.0, v_th=1.0, reset="subtract"),
     )

@@ -1,22 +1,41 @@
-"""Shared pieces of the command line: error handling, JSON output, data sets (internal)."""
+"""Shared pieces of the command line (also for commands that backends contribute): one-line
+errors, JSON output, data sets.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["add_data_args", "emit", "load_split", "resolve_data_dir"]
+__all__ = ["add_backend_arg", "add_data_args", "emit", "fail", "load_split", "resolve_data_dir"]
+
+
+def add_backend_arg(parser: argparse.ArgumentParser, default: str = "reference") -> None:
+    """``--backend NAME``; the chosen backend's own options are added when the parser is built
+    (see :func:`lif_bridge.cli.build_parser`)."""
+    from lif_bridge.backend import available_backends
+
+    parser.add_argument(
+        "--backend",
+        default=default,
+        metavar="NAME",
+        help=f"simulator backend, one of: {', '.join(available_backends())} (default: "
+        f"{default}); `--backend NAME --help` shows that backend's options",
+    )
 
 
 def resolve_data_dir(arg: str | None) -> str | None:
-    """``--data-dir`` if given, else ``$LIF_BRIDGE_DATA_DIR``, else ``None``."""
-    return arg or os.environ.get("LIF_BRIDGE_DATA_DIR") or None
+    """``--data-dir`` if given, else ``$LIF_BRIDGE_DATA_DIR``, else ``None``
+    (:func:`lif_bridge.data.resolve_data_dir`, not required)."""
+    from lif_bridge.data import resolve_data_dir as resolve
+
+    folder = resolve(arg, required=False)
+    return None if folder is None else str(folder)
 
 
 def add_data_args(parser: argparse.ArgumentParser, *, data_default: str | None = "digits") -> None:
