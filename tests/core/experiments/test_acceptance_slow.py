@@ -19,7 +19,7 @@ from lif_bridge.ann import ann_activations
 from lif_bridge.backend import simulate
 from lif_bridge.data import load_mnist
 from lif_bridge.experiments import cnn, fc
-from lif_bridge.experiments.nets import normalized_factors, paper_network
+from lif_bridge.zoo.nets import normalized_factors, paper_network
 from lif_bridge.network import Network, Readout, RegularRate, Simulation
 
 pytestmark = pytest.mark.slow
