@@ -184,7 +184,11 @@ def _sweeps(
     def point(reset: str, fmax: float, g: float) -> dict[str, Any]:
         key = (reset, fmax, g)
         if key not in cache:
-            net = paper_network("paper_mlp", max_rate=fmax, neurons=Neurons(reset=reset, g_l=g))
+            net = paper_network(
+                "paper_mlp",
+                max_rate=fmax,
+                neurons=Neurons(reset=reset, g_l=g),  # type: ignore[arg-type]
+            )
             cache[key] = _evaluate(ctx, net, xs, ys, fmax)
         return cache[key]
 

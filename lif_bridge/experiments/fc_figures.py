@@ -130,5 +130,5 @@ def _figure_sweep(
         xlabel=xlabel,
         ylabel="accuracy",
         title=title,
-        **({"logx": True} if logx else {}),
+        logx=logx,
     )

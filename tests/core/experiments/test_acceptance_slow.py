@@ -4,7 +4,8 @@ The networks are built exactly as :mod:`lif_bridge.experiments.fc` and ``cnn`` b
 result (normalisation, rates, window; the FC's calibration images too); only fewer test images are
 simulated here: 2,000 for FC (the paper's 99.38 % then allows 12 differing labels) and 500 for
 the CNN (at most one), whose normalisation is calibrated on 1,000 training images instead of
-5,000 (the ConvNet's ANN pass over the calibration set is the slow part). The whole-test-set figures of the README come from
+5,000 (the ConvNet's ANN pass over the calibration set is the slow part). The whole-test-set
+figures of the README come from
 ``lif-bridge reproduce`` at full settings, not from CI; the sweeps of both experiments run in
 reduced form in ``test_reproduce.py``.
 """
@@ -19,8 +20,8 @@ from lif_bridge.ann import ann_activations
 from lif_bridge.backend import simulate
 from lif_bridge.data import load_mnist
 from lif_bridge.experiments import cnn, fc
-from lif_bridge.zoo.nets import normalized_factors, paper_network
 from lif_bridge.network import Network, Readout, RegularRate, Simulation
+from lif_bridge.zoo.nets import normalized_factors, paper_network
 
 pytestmark = pytest.mark.slow
 
