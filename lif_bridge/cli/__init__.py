@@ -17,7 +17,16 @@ from lif_bridge.errors import LifBridgeError
 __all__ = ["build_parser", "main"]
 
 #: Sub-command modules, in the order of ``lif-bridge --help``.
-COMMAND_MODULES = ("mapping", "convert", "run", "demo", "reproduce", "check_loihi")
+COMMAND_MODULES = (
+    "mapping",
+    "convert",
+    "run",
+    "demo",
+    "reproduce",
+    "check_loihi",
+    "sweep",
+    "diagnose",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
