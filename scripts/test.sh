@@ -28,7 +28,7 @@ ensure_main() {
   .venv/bin/pip install "${PIP_FLAGS[@]}" --upgrade pip
   # torch first, pinned: this version is a local CPU wheel; other specs pull CUDA packages.
   .venv/bin/pip install "${PIP_FLAGS[@]}" "torch==2.13.0"
-  .venv/bin/pip install "${PIP_FLAGS[@]}" -e ".[torch,brian2,dev]"
+  .venv/bin/pip install "${PIP_FLAGS[@]}" -e ".[torch,brian2,sweep,dev]"
 }
 
 run_stage() {
@@ -55,7 +55,7 @@ for stage in $STAGES; do
     lava)
       if [ ! -x .venv-lava/bin/python ]; then "$(pyver 3.10)" -m venv .venv-lava; fi
       .venv-lava/bin/pip install "${PIP_FLAGS[@]}" --upgrade pip
-      .venv-lava/bin/pip install "${PIP_FLAGS[@]}" -e ".[lava,dev]"
+      .venv-lava/bin/pip install "${PIP_FLAGS[@]}" -e ".[lava,sweep,dev]"
       # torch and brian2 are not in this environment: their test folders are left to the
       # 3.11 stage, and the markers deselect the rest of what needs them.
       run_stage "pytest (Python 3.10: lava, and the core on 3.10)" \
