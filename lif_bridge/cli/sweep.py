@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
+import threading
 from typing import Any
 
 from lif_bridge.cli._common import add_data_args, emit, load_split
@@ -100,6 +102,7 @@ def _sweep(args: argparse.Namespace) -> int:
     if is_raw(source):
         calib, _ = load_split(args.data, "train", args.data_dir, args.calibration)
     options = {"batch_size": args.batch_size} if args.batch_size else None
+    _terminate_as_interrupt()
     outcome = run_sweep(
         source,
         x,
@@ -136,6 +139,16 @@ def _sweep(args: argparse.Namespace) -> int:
     for message, n in errors.items():
         print(f"lif-bridge: error: {n} point(s) failed: {message}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM ends the sweep like Ctrl-C: the cluster is closed, finished rows stay."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
 
 
 def _label(row: dict[str, Any]) -> str:
