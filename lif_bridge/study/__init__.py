@@ -6,7 +6,10 @@ into ``report.md`` and figures; :func:`diagnose` measures where one setting depa
 ANN and what to change. Importing this package imports neither Dask nor torch.
 """
 
+from lif_bridge.study.diagnose import diagnose
+from lif_bridge.study.diagnose_report import write_diagnosis
 from lif_bridge.study.points import PARAMETERS, encoder_from_name, grid_points, parse_grid, point_id
+from lif_bridge.study.report import write_sweep_report
 from lif_bridge.study.store import SweepStore
 from lif_bridge.study.sweep import SweepOutcome, fingerprint, run_sweep
 
@@ -14,10 +17,13 @@ __all__ = [
     "PARAMETERS",
     "SweepOutcome",
     "SweepStore",
+    "diagnose",
     "encoder_from_name",
     "fingerprint",
     "grid_points",
     "parse_grid",
     "point_id",
     "run_sweep",
+    "write_diagnosis",
+    "write_sweep_report",
 ]
