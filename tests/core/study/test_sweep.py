@@ -169,3 +169,45 @@ def test_cli_sweep_bad_grid_one_line(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "steps" in err
+
+
+def test_cli_sweep_converted_file(tmp_path, capsys):
+    from lif_bridge import save_network
+    from lif_bridge.convert.scale import convert_network
+
+    calib = load_dataset("digits", split="train", limit=64).x
+    net = convert_network(raw_network("digits_mlp"), normalize="max", calibration=calib)
+    path = tmp_path / "net.npz"
+    save_network(path, net)
+    code = main(
+        [
+            "sweep",
+            str(path),
+            "--limit",
+            "8",
+            "--grid",
+            "steps=4",
+            "encoder=regular,poisson:2",
+            "--workers",
+            "0",
+            "--out",
+            str(tmp_path / "a"),
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    assert "2 points: 2 computed" in capsys.readouterr().out
+    code = main(
+        [
+            "sweep",
+            str(path),
+            "--grid",
+            "bias_mode=leak",
+            "--workers",
+            "0",
+            "--out",
+            str(tmp_path / "b"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "already converted" in err
