@@ -27,7 +27,7 @@ from lif_bridge.plugins import (
 __all__ = ["backend_options", "build_parser", "main"]
 
 #: Core sub-command modules, in the order of ``lif-bridge --help`` (contributed ones follow).
-COMMAND_MODULES = ("mapping", "convert", "run", "demo", "reproduce")
+COMMAND_MODULES = ("mapping", "convert", "run", "demo", "reproduce", "sweep", "diagnose")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
