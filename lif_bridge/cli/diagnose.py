@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lif_bridge.cli._common import add_data_args, emit, load_split
+from lif_bridge.cli.common import add_data_args, emit, load_split
 from lif_bridge.errors import ValidationError
 
 __all__ = ["register"]

@@ -9,7 +9,7 @@ import sys
 import threading
 from typing import Any
 
-from lif_bridge.cli._common import add_data_args, emit, load_split
+from lif_bridge.cli.common import add_data_args, emit, load_split
 from lif_bridge.errors import ValidationError
 from lif_bridge.network import Network
 
