@@ -6,7 +6,6 @@ import contextlib
 import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -63,19 +62,10 @@ class Context:
 
 
 def _atomic_write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``data`` atomically, umask honoured (:func:`lif_bridge.study.store.atomic_write`)."""
+    from lif_bridge.study.store import atomic_write
+
+    return atomic_write(path, data)
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
