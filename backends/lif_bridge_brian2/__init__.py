@@ -66,6 +66,8 @@ class Brian2Backend:
         (mV, nF, nS, pA, pC); results are unchanged.
     samples_per_run
         Sample windows laid out in one run (standalone: compiled in, later batches are padded).
+        Default: 100 at runtime; standalone, the first batch (all its samples in one run of
+        the binary). Bounded so that the input table fits 64 MiB.
     trains
         Feed regular-rate inputs as precomputed trains instead of generating them in Brian2.
     poisson_group
@@ -73,6 +75,8 @@ class Brian2Backend:
         reference's seeded trains (conformance then does not hold).
     keep_build
         Keep standalone project folders after ``Program.close()``.
+    threads
+        OpenMP threads of the standalone devices (``0``: serial); counts are unchanged.
     """
 
     name = "brian2"
@@ -83,18 +87,20 @@ class Brian2Backend:
         *,
         build_dir: str | os.PathLike[str] | None = None,
         units: str | UnitPreset = "si",
-        samples_per_run: int = 100,
+        samples_per_run: int | None = None,
         trains: bool = False,
         poisson_group: bool = False,
         keep_build: bool = False,
+        threads: int = 0,
     ) -> None:
         self.device = device_for(device)
         self.build_dir = build_dir
         self.units = get_preset(units)
-        self.samples_per_run = int(samples_per_run)
+        self.samples_per_run = None if samples_per_run is None else int(samples_per_run)
         self.trains = trains
         self.poisson_group = poisson_group
         self.keep_build = keep_build
+        self.threads = int(threads)
 
     def lower(self, network: Network, simulation: Simulation) -> Brian2Program:
         """Lower ``network`` for runs under ``simulation`` (standalone compiles on first run)."""
@@ -105,9 +111,10 @@ class Brian2Backend:
             simulation=simulation,
             route=route,
             units=self.units,
-            samples=chunk_size(route, simulation, network.n_inputs, self.samples_per_run),
+            samples=chunk_size(route, simulation, network.n_inputs, self.samples_per_run or 100),
             monitor_counts=tuple(simulation.readout.count_layers(network)),
             build_root=cache_root(self.build_dir),
             keep_build=self.keep_build,
+            threads=self.threads,
         )
-        return Brian2Program(spec, self.device)
+        return Brian2Program(spec, self.device, fit_first_batch=self.samples_per_run is None)

@@ -45,7 +45,9 @@ def describe(network_map: LayerMap) -> str:
         pop = network_map.populations[name]
         lines += ["", f"Population {name!r}: {pop.size} neurons, shape {pop.shape}"]
         for eq in str(group.equations).splitlines():
-            if not eq.strip().startswith((*DERIVED, "a_in", "a_ext", "c_pool")):
+            if not eq.strip().startswith(
+                (*DERIVED, "a_in", "a_ext", "c_pool", "lastspike", "not_ref")
+            ):
                 lines.append(f"    {eq.strip()}")
         lines.append("    threshold: v >= v_th")
         lines.append(f"    reset:     {reset_code(pop)}")

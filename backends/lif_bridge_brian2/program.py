@@ -32,10 +32,14 @@ class Brian2Program:
         What to build (network, simulation, input route, units, windows per run, ...).
     device
         Where it runs.
+    fit_first_batch
+        Standalone: compile for the size of the first batch (bounded by the table size)
+        instead of ``spec.samples``.
     """
 
-    def __init__(self, spec: BuildSpec, device: Device) -> None:
+    def __init__(self, spec: BuildSpec, device: Device, *, fit_first_batch: bool = False) -> None:
         self.spec = spec
+        self.fit_first_batch = fit_first_batch
         self.device = device
         self.network = spec.network
         self.simulation = spec.simulation
@@ -68,6 +72,8 @@ class Brian2Program:
         """Simulate samples ``x`` ``(samples, *input_shape)``; see :class:`lif_bridge.Result`."""
         x = check_inputs(self.network, x)
         t0 = time.perf_counter()
+        if self._exe is None and self.fit_first_batch and self.device.standalone and len(x):
+            self.spec = self.spec.with_samples(len(x))
         parts = [
             self._run_chunk(x[lo : lo + self.samples_per_run], start_index + lo)
             for lo in range(0, len(x), self.samples_per_run)
@@ -94,6 +100,7 @@ class Brian2Program:
             return 0.0
         if self._exe is None and samples is not None:
             self.spec = self.spec.with_samples(samples)
+            self.fit_first_batch = False
         return float(self._build().info["compile_seconds"])
 
     def close(self) -> None:

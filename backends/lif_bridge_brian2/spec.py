@@ -47,6 +47,8 @@ class BuildSpec:
         Folder of build projects and caches.
     keep_build
         Keep a standalone project folder when the program is closed.
+    threads
+        OpenMP threads of a standalone build (``0``: none, the code runs serially).
     """
 
     network: Network
@@ -57,8 +59,13 @@ class BuildSpec:
     monitor_counts: tuple[str, ...]
     build_root: Path
     keep_build: bool = False
+    threads: int = 0
 
     def __post_init__(self) -> None:
+        if self.threads < 0:
+            raise BackendError(
+                f"brian2 backend: threads must be >= 0 (0: no OpenMP), got {self.threads}"
+            )
         if self.samples < 1:
             raise BackendError(
                 f"brian2 backend: samples_per_run must be >= 1, got {self.samples}; "

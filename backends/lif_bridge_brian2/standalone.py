@@ -140,7 +140,7 @@ class StandaloneBuild:
                                         dir=spec.build_root))  # fmt: skip
         project = partial.with_suffix("")
         try:
-            with codegen_prefs(None):
+            with codegen_prefs(None, threads=spec.threads):
                 lmap, dev, gen_s = generate_project(spec, partial, device)
                 t0 = time.perf_counter()
                 device.compile(partial)
@@ -162,6 +162,7 @@ class StandaloneBuild:
                         "compile_seconds": compile_s,
                         "project": str(project),
                         "samples_per_run": spec.samples,
+                        "threads": spec.threads,
                     },
                 )
             os.replace(partial, project)

@@ -56,9 +56,11 @@ def check_compiler(device: str, *, cuda: bool = False) -> None:
 
 
 @contextlib.contextmanager
-def codegen_prefs(target: str | None, cython_cache: Path | None = None) -> Iterator[None]:
-    """Set the code-generation ``target`` (runtime devices; ``None`` for standalone) and
-    :data:`SAFE_FLAGS` for the block, then restore."""
+def codegen_prefs(
+    target: str | None, cython_cache: Path | None = None, threads: int = 0
+) -> Iterator[None]:
+    """Set the code-generation ``target`` (runtime devices; ``None`` for standalone),
+    :data:`SAFE_FLAGS` and the standalone OpenMP ``threads`` for the block, then restore."""
     saved = {
         "codegen.target": b2.prefs["codegen.target"],
         "codegen.cpp.extra_compile_args_gcc": list(b2.prefs["codegen.cpp.extra_compile_args_gcc"]),
@@ -66,6 +68,7 @@ def codegen_prefs(target: str | None, cython_cache: Path | None = None) -> Itera
         "devices.cpp_standalone.extra_make_args_unix": list(
             b2.prefs["devices.cpp_standalone.extra_make_args_unix"]
         ),
+        "devices.cpp_standalone.openmp_threads": b2.prefs["devices.cpp_standalone.openmp_threads"],
     }
     try:
         if target is not None:
@@ -74,6 +77,7 @@ def codegen_prefs(target: str | None, cython_cache: Path | None = None) -> Itera
         # Brian2's default `make -j` starts one compiler per source file at once (dozens on a
         # 2-core machine, thrashing); one job per core compiles as fast with bounded memory.
         b2.prefs["devices.cpp_standalone.extra_make_args_unix"] = [f"-j{os.cpu_count() or 1}"]
+        b2.prefs["devices.cpp_standalone.openmp_threads"] = int(threads)
         if cython_cache is not None:
             b2.prefs["codegen.runtime.cython.cache_dir"] = str(cython_cache)
         yield

@@ -226,29 +226,6 @@ def test_cython_matches_reference() -> None:
 
 
 @pytest.mark.slow
-def test_standalone_compiles_once_for_many_batches(tmp_path: Path) -> None:
-    net = random_network(1, "mixed", per_neuron=True)
-    x = random_inputs(net, 7, seed=2)
-    sim = _sim()
-    want = simulate(net, x, sim, "reference")
-    backend = get_backend("brian2", device="cpp_standalone", build_dir=tmp_path, samples_per_run=3)
-    program = backend.lower(net, sim)
-    try:
-        got = program.run(x)  # batches of 3, 3 and 1 (padded): one compilation
-        assert len(list(tmp_path.glob("cpp_standalone-*"))) == 1
-        project = got.info["project"]
-        again = program.run(x[:2], start_index=0)
-        assert again.info["project"] == project
-    finally:
-        program.close()
-    assert not list(tmp_path.glob("cpp_standalone-*"))
-    for name in want.counts:
-        np.testing.assert_array_equal(got.counts[name], want.counts[name])
-    np.testing.assert_array_equal(again.output_counts, want.output_counts[:2])
-    assert not (Path.cwd() / "output").exists()
-
-
-@pytest.mark.slow
 def test_compile_failure_is_a_backend_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -276,19 +253,35 @@ def test_single_neuron_rates_match_exact_transfer() -> None:
 
 
 @pytest.mark.slow
-def test_paper_mlp_50_mnist_images_identical_to_reference(mnist_dir: str) -> None:
+def test_paper_mlp_50_mnist_images_one_build_identical_to_reference(
+    mnist_dir: str, tmp_path: Path
+) -> None:
+    """Serial cpp_standalone (the conformance suite runs it with OpenMP): one compilation for
+    batches of 30 and 20 (padded) images and a re-run, project deleted by close()."""
     from lif_bridge.data import load_mnist
     from lif_bridge.zoo import paper_network
 
-    ds = load_mnist("test", data_dir=mnist_dir, limit=50)
-    x = np.asarray(ds.x if hasattr(ds, "x") else ds[0], dtype=np.float64)
+    x = np.asarray(load_mnist("test", data_dir=mnist_dir, limit=50).x, dtype=np.float64)
     net = paper_network("paper_mlp")
     sim = Simulation(steps=300, dt=0.01, readout=Readout(counts="all"))
     want = simulate(net, x, sim, "reference")
-    got = simulate(net, x, sim, "brian2", device="cpp_standalone", samples_per_run=50)
+    backend = get_backend("brian2", device="cpp_standalone", build_dir=tmp_path, samples_per_run=30)
+    program = backend.lower(net, sim)
+    try:
+        got = program.run(x)
+        again = program.run(x[:2])
+        assert [p.name for p in tmp_path.glob("cpp_standalone-*")] == [
+            Path(got.info["project"]).name
+        ]
+        assert again.info["project"] == got.info["project"]
+    finally:
+        program.close()
+    assert not list(tmp_path.glob("cpp_standalone-*"))
     assert want.counts["fc1"].sum() > 0
     for name in want.counts:
         np.testing.assert_array_equal(got.counts[name], want.counts[name])
+    np.testing.assert_array_equal(again.output_counts, want.output_counts[:2])
+    assert not (Path.cwd() / "output").exists()
 
 
 CUDA_PY = ROOT / ".venv-cuda" / "bin" / "python"

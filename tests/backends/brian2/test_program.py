@@ -1,7 +1,8 @@
-"""Ctrl-C while Brian2 compiles (issue 12): make stopped, reported as an interrupt, no half build.
+"""Standalone programs without a compiler: Ctrl-C while compiling, and windows per run.
 
-The "compiler" is a makefile that starts a long ``sleep`` (its pid written to a file); SIGINT
-is sent to the main thread while ``make`` runs, as a terminal's Ctrl-C would be.
+Ctrl-C (issue 12): make is stopped, reported as an interrupt, no half build is left. The
+"compiler" is a makefile that starts a long ``sleep`` (its pid written to a file); SIGINT is sent
+to the main thread while ``make`` runs, as a terminal's Ctrl-C would be.
 """
 
 from __future__ import annotations
@@ -78,3 +79,43 @@ def test_interrupted_standalone_build_leaves_no_folder(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir() if p.name != "cython_cache"] == []
     assert isinstance(get_device(), RuntimeDevice)
     b2.set_device("runtime")
+
+
+def test_standalone_default_runs_the_whole_batch_in_one_binary_run(tmp_path: Path) -> None:
+    """Without samples_per_run a standalone program is built for its first batch (one run of
+    the binary for all its images, not one per 100), later larger batches are chunked."""
+    import numpy as np
+    from lif_bridge_brian2.devices import CppStandalone
+    from lif_bridge_brian2.spec import BuildSpec
+
+    from lif_bridge.backend import get_backend
+
+    class Recorder:
+        def __init__(self, spec: BuildSpec) -> None:
+            self.samples = spec.samples
+            self.info = {"compile_seconds": 0.0}
+            self.runs: list[int] = []
+
+        def run(self, values: np.ndarray) -> tuple[dict, dict]:
+            self.runs.append(len(values))
+            return {p: np.zeros((self.samples, 5), np.int64) for p in ("dense1",)}, {}
+
+        def close(self) -> None:
+            pass
+
+    built: list[Recorder] = []
+
+    class FakeStandalone(CppStandalone):
+        def build(self, spec: BuildSpec) -> Recorder:  # type: ignore[override]
+            built.append(Recorder(spec))
+            return built[-1]
+
+    net = random_network(0, "dense")
+    program = get_backend("brian2", device=FakeStandalone(), build_dir=tmp_path).lower(
+        net, Simulation(steps=10, dt=0.01, readout=Readout())
+    )
+    x = np.full((250, 12), 0.5)
+    assert program.run(x).output_counts.shape == (250, 5)
+    assert program.run(np.concatenate([x, x])).output_counts.shape == (500, 5)
+    assert len(built) == 1 and built[0].samples == 250
+    assert built[0].runs == [250, 250, 250]  # the first batch in one run, then 2 chunks
