@@ -45,7 +45,7 @@ from lif_bridge_brian2.equations import apply_input_code
 from lif_bridge_brian2.inputs import InputGroup, InputRoute, input_route, make_input
 from lif_bridge_brian2.maxpool import COUNTER
 from lif_bridge_brian2.populations import LIFGroup
-from lif_bridge_brian2.synapses import WINDOW_START, add_projection, brian2_name
+from lif_bridge_brian2.synapses import WINDOW_START, add_projection, brian2_name, edges
 from lif_bridge_brian2.units import UnitPreset, get_preset
 
 __all__ = ["SUPPORTED", "LayerMap", "bin_spikes", "check_layers", "to_brian2"]
@@ -126,17 +126,23 @@ class LayerMap:
 
 def check_layers(network: Network, route: InputRoute) -> None:
     """Refuse layer types the lowering does not know, and a max pool on analog input."""
-    for layer in network.layers:
+    parts = [*(network.layers or ())]
+    for pop in network.populations:
+        for e in edges(pop):
+            parts += [*e.gates, *e.linear_stages] + (
+                [] if hasattr(e.map, "unit_scale") else [e.map]
+            )
+    for layer in parts:
         if not isinstance(layer, SUPPORTED):
             raise UnsupportedLayerError(
                 layer.name, type(layer).__name__, "brian2 backend", (t.__name__ for t in SUPPORTED)
             )
-    first = network.populations[0]
-    if route is InputRoute.CURRENT and any(isinstance(s, MaxPool2d) for s in first.stages):
-        raise ValidationError(
-            f"MaxPool2d before {first.name!r}: spiking max pooling needs spikes, but the "
-            "ConstantCurrent encoder gives analog input; use a spiking encoder"
-        )
+    for pop in network.populations:
+        if route is InputRoute.CURRENT and any(e.gates for e in edges(pop) if e.source < 0):
+            raise ValidationError(
+                f"MaxPool2d before {pop.name!r}: spiking max pooling needs spikes, but the "
+                "ConstantCurrent encoder gives analog input; use a spiking encoder"
+            )
 
 
 def _clock(dt: float) -> b2.Clock:
@@ -151,9 +157,7 @@ def _clock(dt: float) -> b2.Clock:
 
 def _max_pooled(network: Network) -> set[int]:
     """Indices of the groups (``-1``: the input) read by a max pool: they need a counter."""
-    return {
-        p.source for p in network.populations if p.stages and isinstance(p.stages[0], MaxPool2d)
-    }
+    return {e.source for p in network.populations for e in edges(p) if e.gates}
 
 
 def _populations(
@@ -163,8 +167,12 @@ def _populations(
     """One :class:`LIFGroup` per population, with its window reset and input application."""
     groups: dict[str, LIFGroup] = {}
     for idx, pop in enumerate(network.populations):
-        analog = route is InputRoute.CURRENT and pop.source < 0
-        extra = (COUNTER if idx in counted else "") + ("a_ext : volt\n" if analog else "")
+        analog = tuple(
+            k
+            for k, e in enumerate(edges(pop))
+            if route is InputRoute.CURRENT and e.source < 0 and not e.gates
+        )
+        extra = (COUNTER if idx in counted else "") + "".join(f"a_ext{k} : volt\n" for k in analog)
         name = brian2_name(pop.name)
         grp = LIFGroup(pop, dt=dt, units=preset, extra=extra, clock=clock, name=name, namespace=ns)
         reset = "v = new_w*v_rest + (1 - new_w)*v"
@@ -247,16 +255,22 @@ def to_brian2(
     counts: dict[str, int] = {}
     order = 1
     pops = network.populations
+    pooled: set[int] = set()
     for pop in pops:
-        src = inp.group if pop.source < 0 else groups[pops[pop.source].name]
-        event = inp.event if pop.source < 0 else "spike"
-        proj = add_projection(pop, src, event, groups[pop.name], charge=preset.scale("charge"),
-                              order=order, clock=clock, namespace=ns)  # fmt: skip
-        order = proj.order
-        objects.update({o.name: o for o in proj.objects})
-        pools.update(proj.pools)
-        synapses[pop.name] = proj.names
-        counts[pop.name] = proj.n_synapses
+        names: list[str] = []
+        counts[pop.name] = 0
+        for k, edge in enumerate(edges(pop)):
+            src = inp.group if edge.source < 0 else groups[pops[edge.source].name]
+            event = inp.event if edge.source < 0 else "spike"
+            proj = add_projection(pop, k, edge, src, event, groups[pop.name],
+                                  charge=preset.scale("charge"), order=order, clock=clock,
+                                  namespace=ns, counted=pooled)  # fmt: skip
+            order = proj.order
+            objects.update({o.name: o for o in proj.objects})
+            pools.update(proj.pools)
+            names += proj.names
+            counts[pop.name] += proj.n_synapses
+        synapses[pop.name] = names
     spike_mons, state_mons = _monitors(network, simulation, groups, monitor_counts)
     objects.update({m.name: m for m in (*spike_mons.values(), *state_mons.values())})
     lmap = LayerMap(

@@ -68,7 +68,7 @@ class PoolStage:
 
     name: str
     windows: b2.NeuronGroup
-    count: b2.Synapses
+    count: b2.Synapses | None
     gate: b2.Synapses
     n_windows: int
 
@@ -85,6 +85,7 @@ def add_maxpool(
     clock: b2.Clock,
     window_reset: str,
     namespace: dict[str, Any],
+    count: bool = True,
 ) -> tuple[PoolStage, int]:
     """Add one max-pool stage reading ``event`` of ``units``; return it and the next order.
 
@@ -114,6 +115,9 @@ def add_maxpool(
         forget the winner ``winner``.
     namespace
         Constants of the code (``W_steps``).
+    count
+        Whether to add the ``count`` synapses; ``False`` when another stage already counts
+        the spikes of ``units`` (two pools reading one group must not count them twice).
     """
     win = pool_windows(stage, shape)
     n_out, k = win.shape
@@ -135,18 +139,20 @@ def add_maxpool(
         namespace=namespace,
     )
     windows.winner = -1
-    count = b2.Synapses(
-        units,
-        units,
-        on_pre="c_pool_post += 1",
-        on_event=event,
-        clock=clock,
-        name=f"{name}_count",
-        namespace=namespace,
-    )
-    idx = np.arange(len(units), dtype=np.int32)
-    count.connect(i=idx, j=idx)  # arrays: no code generation (j="i" would compile)
-    count.pre.order = order  # a pathway runs at order -1 unless told otherwise
+    counter: b2.Synapses | None = None
+    if count:
+        counter = b2.Synapses(
+            units,
+            units,
+            on_pre="c_pool_post += 1",
+            on_event=event,
+            clock=clock,
+            name=f"{name}_count",
+            namespace=namespace,
+        )
+        idx = np.arange(len(units), dtype=np.int32)
+        counter.connect(i=idx, j=idx)  # arrays: no code generation (j="i" would compile)
+        counter.pre.order = order  # a pathway runs at order -1 unless told otherwise
     # Per synapse (window tap t, word q = t // 30): b<q> = 2**(t % 30) in its own word, else 0;
     # L<q> = 2**30 for the words below t's (their mask must be 0), 2**(t % 30) for its own word
     # (no lower bit set), 1 above (no condition).
@@ -190,4 +196,4 @@ def add_maxpool(
         "\nc_pool = c_pool*(1 - new_w)" if followed_by_pool else ""
     )
     windows.run_regularly(window_reset + reset, when="start", name=f"{name}_window_reset")
-    return PoolStage(stage.name, windows, count, gate, n_out), order + 5
+    return PoolStage(stage.name, windows, counter, gate, n_out), order + 5

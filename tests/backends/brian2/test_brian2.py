@@ -132,6 +132,7 @@ def test_unsupported_layer_is_named() -> None:
 
     class FakeNet:
         layers = (Strange(),)
+        populations = ()
 
     with pytest.raises(UnsupportedLayerError, match="'odd1' of type Strange"):
         check_layers(FakeNet(), InputRoute.RATE)  # type: ignore[arg-type]
