@@ -8,9 +8,9 @@ readout.
 
 Schedule of one step (Brian2's slots; the contract's phases in brackets):
 
-``start``      window reset at a sample start: ``v = v_rest``, counts, max-pool winners and
-               ``lastspike`` cleared (derived constants are refreshed before every run,
-               :mod:`.populations`)
+``start``      window reset at a sample start (``run_regularly`` every window, not every
+               step): ``v = v_rest``, counts, max-pool winners and ``lastspike`` cleared
+               (derived constants are refreshed before every run, :mod:`.populations`)
 ``groups``     state update, :class:`.equations.ContractExact`                          [A]
 ``thresholds`` ``v >= v_th`` (and not refractory); the input group emits ``e[n]``        [B]
 ``synapses``   max-pool gates and every layer's ``on_pre``: ``a_in_post += w*inv_C_m_post`` [C]
@@ -45,7 +45,7 @@ from lif_bridge_brian2.equations import apply_input_code
 from lif_bridge_brian2.inputs import InputGroup, InputRoute, input_route, make_input
 from lif_bridge_brian2.maxpool import COUNTER
 from lif_bridge_brian2.populations import LIFGroup
-from lif_bridge_brian2.synapses import WINDOW_START, add_projection, brian2_name, edges
+from lif_bridge_brian2.synapses import add_projection, brian2_name, edges
 from lif_bridge_brian2.units import UnitPreset, get_preset
 
 __all__ = ["SUPPORTED", "LayerMap", "bin_spikes", "check_layers", "to_brian2"]
@@ -175,11 +175,9 @@ def _populations(
         extra = (COUNTER if idx in counted else "") + "".join(f"a_ext{k} : volt\n" for k in analog)
         name = brian2_name(pop.name)
         grp = LIFGroup(pop, dt=dt, units=preset, extra=extra, clock=clock, name=name, namespace=ns)
-        reset = "v = new_w*v_rest + (1 - new_w)*v"
-        reset += "\nlastspike = new_w*(-10000*second) + (1 - new_w)*lastspike"
-        if idx in counted:
-            reset += "\nc_pool = c_pool*(1 - new_w)"
-        grp.run_regularly(WINDOW_START + reset, when="start", name=f"{name}_window_reset")
+        reset = "v = v_rest\nlastspike = -10000*second" + ("\nc_pool = 0" if idx in counted else "")
+        window = ns["W_steps"] * clock.dt
+        grp.run_regularly(reset, dt=window, when="start", name=f"{name}_window_reset")
         grp.run_regularly(apply_input_code(analog), when="before_resets", name=f"{name}_input")
         groups[pop.name] = grp
     return groups

@@ -83,7 +83,7 @@ def add_maxpool(
     name: str,
     order: int,
     clock: b2.Clock,
-    window_reset: str,
+    window: b2.Quantity,
     namespace: dict[str, Any],
     count: bool = True,
 ) -> tuple[PoolStage, int]:
@@ -110,8 +110,8 @@ def add_maxpool(
         First ``order`` to use in the ``synapses`` slot.
     clock
         The simulation clock.
-    window_reset
-        Code snippet with ``new_w`` (1 at a window start) used to zero ``M``/``c_pool`` and
+    window
+        Length of a sample window: at every window start ``M``/``c_pool`` are zeroed and
         forget the winner ``winner``.
     namespace
         Constants of the code (``W_steps``).
@@ -192,8 +192,6 @@ def add_maxpool(
         when="synapses",
         order=order + 4,
     )
-    reset = "M = M*(1 - new_w)\nwinner = winner*(1 - new_w) - new_w" + (
-        "\nc_pool = c_pool*(1 - new_w)" if followed_by_pool else ""
-    )
-    windows.run_regularly(window_reset + reset, when="start", name=f"{name}_window_reset")
+    reset = "M = 0\nwinner = -1" + ("\nc_pool = 0" if followed_by_pool else "")
+    windows.run_regularly(reset, dt=window, when="start", name=f"{name}_window_reset")
     return PoolStage(stage.name, windows, counter, gate, n_out), order + 5

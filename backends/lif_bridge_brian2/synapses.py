@@ -30,16 +30,12 @@ from lif_bridge_brian2.equations import on_pre_code
 from lif_bridge_brian2.maxpool import add_maxpool
 
 __all__ = [
-    "WINDOW_START",
     "EdgeView",
     "Projection",
     "add_projection",
     "brian2_name",
     "edges",
 ]
-
-#: Code prefix of every window reset: ``new_w`` is 1 at the first step of a sample window.
-WINDOW_START = "new_w = int(t_in_timesteps % W_steps == 0)\n"
 
 
 @dataclass(frozen=True)
@@ -138,7 +134,7 @@ def add_projection(
             name=brian2_name(stage.name) if stage.name and not k else f"{prefix}_pool{q}",
             order=order,
             clock=clock,
-            window_reset=WINDOW_START,
+            window=namespace["W_steps"] * clock.dt,
             namespace=namespace,
             count=first or q > 0,
         )

@@ -158,14 +158,13 @@ def _pool_both(
 
     stage = MaxPool2d(name="mp", kernel_size=kernel, stride=(1, 1))
     steps, n = spikes.shape
-    start = "new_w = int(t_in_timesteps % W_steps == 0)\n"
     ns = {"W_steps": window, "drive": b2.TimedArray(spikes.astype(int), dt=b2.ms)}
     clock = b2.Clock(dt=b2.ms)
     units = b2.NeuronGroup(n, COUNTER, threshold="drive(t, i) > 0", clock=clock, namespace=ns)
-    units.run_regularly(start + "c_pool = c_pool*(1 - new_w)", when="start")
+    units.run_regularly("c_pool = 0", dt=window * b2.ms, when="start")
     st, _ = add_maxpool(
         units, "spike", stage, shape, followed_by_pool=False, name="mp", order=1,
-        clock=clock, window_reset=start, namespace=ns,
+        clock=clock, window=window * b2.ms, namespace=ns,
     )  # fmt: skip
     events = b2.EventMonitor(st.windows, "pool")
     winners = b2.StateMonitor(st.windows, "winner", record=True, when="end")
