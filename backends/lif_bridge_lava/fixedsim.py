@@ -6,7 +6,7 @@ It runs the integer step rule of :mod:`lif_bridge_lava.quantize` in the contract
 Spiking max pools follow the contract's one-winner gate (:mod:`lif_bridge_lava.gate`); the run
 is one sample window, so counts and winners start fresh and are never reset in between.
 The Lava ``fixed_pt`` model follows the same rules (in the deferred order of
-:mod:`lif_bridge_lava.procs.models_fixed`), so its spike counts equal this simulation's.
+:mod:`lif_bridge_lava.procs.models_base`), so its spike counts equal this simulation's.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from lif_bridge.network import Network, Simulation, check_inputs
-from lif_bridge.semantics import refractory_steps
+from lif_bridge.semantics import never_spiked, refractory_steps
 from lif_bridge_lava.gate import gate_state, gate_step
 from lif_bridge_lava.quantize import (
     ACT_SHIFT,
@@ -28,8 +28,6 @@ from lif_bridge_lava.quantize import (
 )
 
 __all__ = ["FixedRunStats", "simulate_fixed"]
-
-_NEVER = -(2**40)
 
 
 @dataclass
@@ -87,7 +85,7 @@ def simulate_fixed(
     vth = [q.vth for q in layers]
     bias = [q.bias for q in layers]
     R = [refractory_steps(p.layer.neurons.refractory, simulation.dt) for p in pops]
-    last = [np.full((b, p.size), _NEVER, dtype=np.int64) for p in pops]
+    last = [never_spiked((b, p.size)) for p in pops]
     # per population and max-pool stage: (counts, winner) of the gate, for the one sample window
     gates = [
         [

@@ -1,7 +1,8 @@
 r"""Will a network fit on Loihi 2? A per-layer report (pure NumPy: no Lava needed).
 
-For every population the report gives neurons, synapses, fan-in and fan-out, the shared weight
-exponent and the error of quantising ``W/C_m`` to an 8-bit mantissa (the formats of
+For every population the report gives neurons, synapses (the layer's, as ``convert`` counts
+them, and the stored ones of the composed matrix), input axons, fan-in and fan-out, the shared
+weight exponent and the error of quantising ``W/C_m`` to an 8-bit mantissa (the formats of
 :mod:`lif_bridge_lava.quantize`), values that do not fit their formats (weights, bias,
 threshold), and, after an optional calibration run of the integer rules
 (:mod:`lif_bridge_lava.fixedsim`), the voltage range against the 24-bit limit and the number of
@@ -35,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from lif_bridge.connectivity import synapse_count
 from lif_bridge.errors import ValidationError
 from lif_bridge.network import Conv2d, Network, Simulation
 from lif_bridge_lava.quantize import V_MAX, quantize_population
@@ -58,12 +60,22 @@ class LoihiLimits:
 
 @dataclass
 class LayerFit:
-    """The fit of one population (see :func:`loihi_report`); voltages in volts and LSB."""
+    """The fit of one population (see :func:`loihi_report`); voltages in volts and LSB.
+
+    ``synapses`` counts the weighted layer's own connections on its input (zero-padding taps
+    excluded; what ``lif-bridge convert`` and ``Network.summary`` report); ``stored_synapses``
+    the nonzero entries of the composed matrix that is stored (Lava's Dense/Sparse, Loihi's
+    synaptic memory): larger when an average pool before the layer is folded into it (each
+    tap then reaches every unit of its pooling window). ``input_axons`` is the number of
+    distinct source units with at least one synapse.
+    """
 
     name: str
     kind: str
     neurons: int
     synapses: int
+    stored_synapses: int
+    input_axons: int
     fan_in: int
     fan_out: int
     weight_exp: int
@@ -143,7 +155,8 @@ class LoihiReport:
     def to_text(self) -> str:
         """A table per layer and the verdict."""
         head = (
-            f"{'layer':<12} {'kind':<7} {'neurons':>8} {'synapses':>11} {'fan-in':>7} "
+            f"{'layer':<12} {'kind':<7} {'neurons':>8} {'synapses':>11} {'stored':>11} "
+            f"{'axons':>7} {'fan-in':>7} "
             f"{'fan-out':>7} {'w_exp':>5} {'w_err%':>7} {'v+used%':>8} {'sat+/-':>11} {'cores':>5}"
         )
         rows = [head, "-" * len(head)]
@@ -151,7 +164,8 @@ class LoihiReport:
             used = "-" if ly.v_range_fraction is None else f"{100 * ly.v_range_fraction:.3g}"
             sat = "-" if ly.saturated_high is None else f"{ly.saturated_high}/{ly.saturated_low}"
             rows.append(
-                f"{ly.name:<12} {ly.kind:<7} {ly.neurons:>8,} {ly.synapses:>11,} {ly.fan_in:>7,} "
+                f"{ly.name:<12} {ly.kind:<7} {ly.neurons:>8,} {ly.synapses:>11,} "
+                f"{ly.stored_synapses:>11,} {ly.input_axons:>7,} {ly.fan_in:>7,} "
                 f"{ly.fan_out:>7,} {ly.weight_exp:>5} {100 * ly.weight_rel_error:>7.3f} "
                 f"{used:>8} {sat:>11} {ly.cores:>5}"
             )
@@ -210,11 +224,10 @@ def loihi_report(
         csr = nz.tocsr()
         fan_in = int(np.diff(csr.indptr).max()) if csr.shape[0] else 0
         fan_out = int(np.diff(csr.tocsc().indptr).max()) if csr.shape[1] else 0
-        synapses = int(matrix.nnz)
+        synapses = synapse_count(pop.layer, pop.input_shape)  # type: ignore[arg-type]
+        stored = int(matrix.nnz)
         conv = isinstance(pop.layer, Conv2d)
-        bits = synapses * (
-            limits.sparse_bits_per_synapse if conv else limits.dense_bits_per_synapse
-        )
+        bits = stored * (limits.sparse_bits_per_synapse if conv else limits.dense_bits_per_synapse)
         cores = max(
             1,
             math.ceil(pop.size / limits.neurons_per_core),
@@ -225,6 +238,8 @@ def loihi_report(
             kind=type(pop.layer).__name__,
             neurons=pop.size,
             synapses=synapses,
+            stored_synapses=stored,
+            input_axons=int(np.count_nonzero(csr.getnnz(axis=0))) if csr.nnz else 0,
             fan_in=fan_in,
             fan_out=fan_out,
             weight_exp=q.weight_exp,
@@ -237,6 +252,12 @@ def loihi_report(
             decay_rel_error=q.decay_rel_error,
             cores=cores,
         )
+        if stored != synapses:
+            fit.notes.append(
+                f"{stored:,} stored synapses for the layer's {synapses:,} (the count of "
+                "`convert`): the average pool before it is folded into the matrix, so each "
+                "tap reaches every unit of its pooling window"
+            )
         per_core = math.ceil(pop.size / cores)
         inputs_per_core = csr[:per_core].getnnz(axis=0).astype(bool).sum() if csr.nnz else 0
         if inputs_per_core > limits.input_axons_per_core:

@@ -2,19 +2,22 @@ r"""Lowering of a network description to a graph of Lava processes (imports Lava
 
 Graph
 -----
-For each population (weighted layer)::
+One process per population (weighted layer)::
 
-    source spikes ──► [MaxPoolGate] ──► Dense | Sparse ──► LinearLIF ──► (next population)
-                                                                 └────► [SpikeCounter]
+    previous population (or the input files) ──► LinearLIF [gates → synapses → neurons → counts]
 
-* the input is a :class:`SpikeSource` that emits exactly the trains of ``Simulation.encode``;
-* consecutive spiking max pools right after the source become one :class:`MaxPoolGate`;
-* the linear stages (flatten, average pooling) and the layer are composed into one matrix with
-  :func:`lif_bridge.connectivity.population_matrix`, each row divided by the neuron's ``C_m``
-  (so the synapses deliver voltage jumps ``W/C_m`` [V]);
-* a :class:`lif_bridge.network.Dense` layer becomes ``lava.proc.dense.process.Dense`` (dense
-  matrix; ``Sparse`` above 16 M entries); a :class:`lif_bridge.network.Conv2d` becomes
-  ``lava.proc.sparse.process.Sparse`` holding the composed matrix.
+* a population's main projection (its only one in a chain) lives inside its
+  :class:`LinearLIF`: the spiking max pools right after the source
+  (:mod:`lif_bridge_lava.gate`), then the composed matrix of the linear stages and the layer
+  (:func:`lif_bridge.connectivity.population_matrix`), each row divided by the neuron's ``C_m``
+  (so the synapses deliver voltage jumps ``W/C_m`` [V]) — a dense array for a
+  :class:`lif_bridge.network.Dense` of at most :data:`DENSE_MAX_ENTRIES`, a CSR matrix
+  otherwise (:class:`lif_bridge_lava.synapses.Synapses`);
+* a population fed by the input reads the encoder's trains from the program's files itself,
+  and every population counts its own spikes and writes them (:mod:`lif_bridge_lava.files`):
+  no source, connection or counter processes. Each Lava process is a forked OS process
+  synchronised every step, so this is what sets the cost of a step (see
+  ``benchmarks/bench_lava_steps.py``).
 
 Why convolutions are not lowered to ``lava.proc.conv.process.Conv``: Conv computes a true
 convolution (kernels flipped with respect to PyTorch's cross-correlation) over W-H-C ordered
@@ -27,12 +30,10 @@ stores exactly the synapses a conv has (zero-padding taps excluded) plus the poo
 
 Latency
 -------
-Lava's Dense/Sparse send in step ``t`` what they received in step ``t-1``: one step per
-weighted layer, as in the contract. :class:`LinearLIF` models absorb the shift by finishing
-the previous contract step with the input that arrives (see
-:mod:`lif_bridge_lava.procs.models_float`), so spikes of every layer occur at the contract's
-step indices. The one-step carry left in a Dense buffer at the end of a sample reaches the
-neurons at local step 0 of the next window, where they drop it while resetting.
+A population receives its sources' spikes of step ``n`` in Lava step ``n`` and applies them in
+the next one (deferred phases C and D, :mod:`lif_bridge_lava.procs.models_base`): one step per
+weighted layer, as in the contract, and spikes of every layer occur at the contract's step
+indices.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ import scipy.sparse as sp
 from lif_bridge.connectivity import pool_windows, population_matrix
 from lif_bridge.errors import UnsupportedLayerError, ValidationError
 from lif_bridge.network import Conv2d, Dense, MaxPool2d, Network, Simulation
-from lif_bridge.semantics import refractory_steps
+from lif_bridge.semantics import leak_constants, refractory_steps
 from lif_bridge_lava.quantize import FixedPointLayer, quantize_population
+from lif_bridge_lava.synapses import Synapses
 
 __all__ = ["DENSE_MAX_ENTRIES", "LavaGraph", "build_graph", "population_jumps"]
 
@@ -57,14 +59,17 @@ DENSE_MAX_ENTRIES = 16_000_000
 
 @dataclass
 class LavaGraph:
-    """The processes of a lowered network."""
+    """The processes of a lowered network (``neurons`` by population name, in order)."""
 
-    source: Any
     neurons: dict[str, Any]
-    connections: dict[str, Any]
-    gates: dict[str, Any]
-    counters: dict[str, Any]
+    labels: dict[str, str]
     fixed: dict[str, FixedPointLayer] = field(default_factory=dict)
+    others: list[Any] = field(default_factory=list)
+
+    @property
+    def processes(self) -> list[Any]:
+        """Every Lava process of the graph."""
+        return [*self.neurons.values(), *self.others]
 
 
 def population_jumps(
@@ -92,6 +97,42 @@ def population_jumps(
     return out
 
 
+def _float_neurons(params: dict[str, np.ndarray], dt: float) -> dict[str, Any]:
+    d, v_inf = leak_constants(params["c_m"], params["g_l"], params["i_bias"], params["v_rest"], dt)
+    constants = {
+        "decay": d,
+        "v_inf": v_inf,
+        "if_step": params["i_bias"] * dt / params["c_m"],
+        "leaky": params["g_l"] > 0,
+    }
+    return {
+        "v_th": params["v_th"],
+        "v_reset": params["v_reset"],
+        "v_rest": params["v_rest"],
+        "constants": constants,
+        "q_v": 1.0,
+    }
+
+
+def _fixed_neurons(q: FixedPointLayer) -> dict[str, Any]:
+    return {
+        "v_th": q.vth,
+        "v_reset": q.v_reset,
+        "v_rest": q.v_rest,
+        "constants": {"dv": q.dv, "bias": q.bias},
+        "q_v": q.q_v,
+    }
+
+
+def _synapses(
+    layer: Any, weights: sp.csr_matrix, windows: list[np.ndarray], n_in: int, analog: bool
+) -> Synapses:
+    entries = weights.shape[0] * weights.shape[1]
+    dense = isinstance(layer, Dense) and entries <= DENSE_MAX_ENTRIES
+    matrix = weights.toarray() if dense else sp.csr_matrix(weights)
+    return Synapses(matrix=matrix, windows=windows, n_in=n_in, analog=analog)
+
+
 def build_graph(
     network: Network,
     simulation: Simulation,
@@ -101,17 +142,13 @@ def build_graph(
     gap: int,
 ) -> LavaGraph:
     """Create and connect the Lava processes of ``network`` (nothing is compiled yet)."""
-    from lava.proc.dense.process import Dense as LavaDense
-    from lava.proc.sparse.process import Sparse as LavaSparse
-
-    from lif_bridge_lava.procs.process import LinearLIF, MaxPoolGate, SpikeCounter, SpikeSource
+    from lif_bridge_lava.procs.process import LinearLIF
 
     steps, dt = simulation.steps, simulation.dt
     analog = not simulation.encoder.is_spiking
     counted = set(simulation.readout.count_layers(network))
     traced = set(simulation.readout.traces)
-    source = SpikeSource(shape=(network.n_inputs,), directory=directory, steps=steps, gap=gap)
-    graph = LavaGraph(source=source, neurons={}, connections={}, gates={}, counters={})
+    graph = LavaGraph(neurons={}, labels={})
     for pop, (windows, matrix, jumps) in zip(
         network.populations, population_jumps(network), strict=True
     ):
@@ -125,68 +162,34 @@ def build_graph(
                 f"MaxPool2d before {pop.name!r}: spiking max pooling needs spikes, but the "
                 "ConstantCurrent encoder gives analog input; use a spiking encoder"
             )
-        src = source.s_out if first else graph.neurons[network.populations[pop.source].name].s_out
-        if windows:
-            gate = MaxPoolGate(
-                n_in=int(np.prod(pop.source_shape)), windows=windows, steps=steps, gap=gap
-            )
-            src.connect(gate.s_in)
-            src = gate.s_out
-            graph.gates[pop.name] = gate
         params = pop.layer.neurons.broadcast(pop.size)
-        fixed_kw: dict[str, Any] | None = None
         if precision == "fixed":
             q = quantize_population(matrix, params, dt)
             graph.fixed[pop.name] = q
-            weights: Any = q.stored_weights
-            fixed_kw = {
-                "q_v": q.q_v,
-                "dv": q.dv,
-                "bias_mant": q.bias_mant,
-                "bias_exp": q.bias_exp,
-                "vth_mant": q.vth_mant,
-                "v_reset": q.v_reset,
-                "v_rest": q.v_rest,
-            }
+            weights = sp.csr_matrix(q.stored_weights, dtype=np.int64)
+            neurons = _fixed_neurons(q)
         else:
             weights = jumps
-        bits = 24 if (first and analog) else 0
-        entries = weights.shape[0] * weights.shape[1]
-        use_dense = isinstance(pop.layer, Dense) and entries <= DENSE_MAX_ENTRIES
-        extra = {"weight_exp": 0, "num_weight_bits": 8} if precision == "fixed" else {}
-        if use_dense:
-            conn = LavaDense(weights=weights.toarray(), num_message_bits=bits, **extra)
-        else:
-            conn = LavaSparse(weights=weights, num_message_bits=bits, **extra)
-        src.connect(conn.s_in)
-        trace_file = f"{directory}/trace_{len(graph.neurons)}.bin" if pop.name in traced else None
+            neurons = _float_neurons(params, dt)
+        n_source = int(np.prod(pop.source_shape))
+        label = str(len(graph.neurons))
         lif = LinearLIF(
             shape=(pop.size,),
-            c_m=params["c_m"],
-            g_l=params["g_l"],
-            v_th=params["v_th"],
-            v_reset=params["v_reset"],
-            v_rest=params["v_rest"],
-            i_bias=params["i_bias"],
-            dt=dt,
+            main=_synapses(pop.layer, weights, windows, n_source, first and analog),
+            from_input=first,
+            n_source=n_source,
             reset=pop.layer.neurons.reset,
             refractory=refractory_steps(pop.layer.neurons.refractory, dt),
             steps=steps,
             gap=gap,
-            fixed=fixed_kw,
-            trace_file=trace_file,
+            directory=directory,
+            label=label,
+            counted=pop.name in counted,
+            traced=pop.name in traced,
+            **neurons,
         )
-        conn.a_out.connect(lif.a_in)
-        graph.connections[pop.name] = conn
+        if not first:
+            graph.neurons[network.populations[pop.source].name].s_out.connect(lif.s_in)
         graph.neurons[pop.name] = lif
-        if pop.name in counted:
-            counter = SpikeCounter(
-                shape=(pop.size,),
-                directory=directory,
-                label=str(len(graph.counters)),
-                steps=steps,
-                gap=gap,
-            )
-            lif.s_out.connect(counter.s_in)
-            graph.counters[pop.name] = counter
+        graph.labels[pop.name] = label
     return graph

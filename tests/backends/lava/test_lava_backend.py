@@ -126,6 +126,27 @@ def test_no_orphans_after_model_failure() -> None:
     assert not os.path.exists(program.directory)
 
 
+def test_watchdog_ends_the_run_when_a_lava_process_dies() -> None:
+    """A killed Lava process (as after a crash inside any process model): one error, no hang."""
+    import signal
+
+    before = _children()
+    net = random_network(0, "dense")
+    program = get_backend("lava", chunk=400).lower(net, Simulation(steps=50))
+    program.run(random_inputs(net, 1))
+    victim = program._state.actors()[0].pid
+    timer = threading.Timer(1.0, os.kill, args=(victim, signal.SIGKILL))
+    timer.start()
+    t0 = time.perf_counter()
+    with pytest.raises(BackendError, match=r"processes died \(process .* exited with code -9\)"):
+        program.run(random_inputs(net, 400))
+    timer.cancel()
+    assert time.perf_counter() - t0 < 30
+    time.sleep(0.2)
+    assert _children() - before == set()
+    assert not os.path.exists(program.directory)
+
+
 def test_no_orphans_after_keyboard_interrupt() -> None:
     before = _children()
     net = random_network(0, "dense")
