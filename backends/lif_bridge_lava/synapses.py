@@ -1,18 +1,20 @@
-r"""One incoming projection held inside a population's process: max-pool gates and weights.
+r"""One incoming projection inside a process: max-pool gates, weights and delay (pure NumPy).
 
 A :class:`Synapses` maps the source's output of one step ``z`` (spikes 0/1, or the analog
 amounts of the constant-current encoder) to the voltage jumps of the target's neurons: first the
-spiking max-pool gates of the projection (:mod:`lif_bridge_lava.gate`, no latency), then the
-composed matrix ``J`` (``W / C_m`` [V] in floating point, the stored integer weights ``2·m`` in
-fixed point). The products are written as Lava's own ``Dense``/``Sparse`` models write them
+spiking max-pool gates of the projection (:class:`Gates`, :mod:`lif_bridge_lava.gate`, no
+latency), then the composed matrix ``J`` (``W / C_m`` [V] in floating point, the stored integer
+weights ``2·m`` in fixed point), then the projection's delay ``d`` (:class:`DelayLine`). The
+products are written as Lava's own ``Dense``/``Sparse`` models write them
 (``J[:, s].sum(axis=1)`` for a dense matrix and binary input, ``J @ z`` otherwise; a CSR
 matrix with sorted indices adds the same terms in the same order either way), so moving the
 synapses into the neuron process leaves every count as it was with separate connection
-processes. Pure NumPy/SciPy: no Lava import.
+processes. No Lava import.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,50 +22,107 @@ import scipy.sparse as sp
 
 from lif_bridge_lava.gate import gate_state, gate_step
 
-__all__ = ["Synapses"]
+__all__ = ["DelayLine", "Gates", "Synapses"]
+
+
+@dataclass
+class Gates:
+    """The spiking max-pool stages of a projection and their state (counts, winners).
+
+    Attributes
+    ----------
+    windows
+        One ``(n_out, k)`` window array per stage (empty: nothing to gate).
+    n_in
+        Size of the first stage's input.
+    """
+
+    windows: list[np.ndarray]
+    n_in: int
+    _state: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+
+    def reset(self) -> None:
+        """Forget the counts and winners (start of a sample window)."""
+        sizes = [self.n_in] + [w.shape[0] for w in self.windows]
+        self._state = [
+            gate_state((), n, w.shape[0]) for n, w in zip(sizes, self.windows, strict=False)
+        ]
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        """Gate this step's input through every stage."""
+        if self.windows and not self._state:
+            self.reset()
+        for win, (counts, winner) in zip(self.windows, self._state, strict=True):
+            z = gate_step(win, counts, winner, z)
+        return z
+
+
+@dataclass
+class DelayLine:
+    """Returns in step ``n`` what it was given in step ``n - delay`` (zeros before)."""
+
+    delay: int = 0
+    _line: deque[np.ndarray] = field(default_factory=deque, repr=False)
+
+    def reset(self) -> None:
+        """Empty the line (start of a sample window)."""
+        self._line = deque(maxlen=self.delay + 1)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Push ``x``; the value of ``delay`` steps ago."""
+        if self._line.maxlen != self.delay + 1:
+            self.reset()
+        self._line.append(x)
+        if len(self._line) <= self.delay:
+            return np.zeros_like(x)
+        return self._line[0]
 
 
 @dataclass
 class Synapses:
-    """Gates and weights of one projection (state: the gates' counts and winners).
+    """Gates, weights and delay of one projection.
 
     Attributes
     ----------
     matrix
         ``(n_out, n_gated)`` jumps: a dense array or a CSR matrix (float64 [V], or int64).
-    windows
-        One ``(n_out_stage, k)`` window array per max-pool stage (empty: no gate).
-    n_in
-        Size of the source's output (the gate's input).
+    gates
+        The projection's max-pool stages.
     analog
         True when ``z`` carries amounts rather than spikes (constant-current encoder).
+    delay
+        Extra steps ``d``: the jumps of step ``n`` reach the neurons in step ``n + d``.
     """
 
     matrix: np.ndarray | sp.csr_matrix
-    windows: list[np.ndarray]
-    n_in: int
+    gates: Gates
     analog: bool = False
-    _gates: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+    delay: int = 0
+    _line: DelayLine = field(default_factory=DelayLine, repr=False)
 
     def __post_init__(self) -> None:
         if sp.issparse(self.matrix):
             m = sp.csr_matrix(self.matrix)
             m.sort_indices()
             self.matrix = m
+        self._line = DelayLine(self.delay)
+
+    @property
+    def n_in(self) -> int:
+        """Size of the source's output."""
+        return self.gates.n_in
 
     def reset(self) -> None:
-        """Forget the gates' counts and winners (start of a sample window)."""
-        sizes = [self.n_in] + [w.shape[0] for w in self.windows]
-        self._gates = [
-            gate_state((), n, w.shape[0]) for n, w in zip(sizes, self.windows, strict=False)
-        ]
+        """Start of a sample window: fresh gates, empty delay line."""
+        self.gates.reset()
+        self._line.reset()
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        """The delayed jumps: ``J · gate(z)`` of ``delay`` steps ago."""
+        return self._line(self.jumps(self.gates(z)))
 
     def jumps(self, z: np.ndarray) -> np.ndarray:
-        """The jumps ``J · gate(z)`` of this step (gates advance by one step)."""
-        if self.windows and not self._gates:
-            self.reset()
-        for win, (counts, winner) in zip(self.windows, self._gates, strict=True):
-            z = gate_step(win, counts, winner, z)
+        """``J · z`` with the products Lava's Dense/Sparse models use (see the module)."""
         m = self.matrix
         if self.analog:
             return np.asarray(m.dot(np.asarray(z, dtype=np.float64))).ravel()

@@ -18,7 +18,7 @@ performs A and B of step ``n``::
     D(n-1): v <- v - v_th·s[n-1]    or    v <- v_reset where s[n-1]
     A(n):   leak (non-refractory neurons)
     B(n):   s[n] = v >= v_th and not refractory;  send s[n]
-    then:   J·z[n] from this step's main input (gates, then weights)
+    then:   J·z[n] from this step's main input (gates, weights, delay)
 
 ``a_in`` (further projections through Lava ``Dense``/``Sparse``) arrives one step late, i.e.
 exactly when it is needed. Spikes leave in the step the contract emits them, so every weighted
@@ -131,7 +131,7 @@ class AbstractLinearLIFModel(WindowClock):
             self.counts += s
             if k == self.steps - 1 and self.counts_file is not None:
                 write_row(self.counts_file, self.counts, g)
-        self.pending = self.main.jumps(z)
+        self.pending = self.main(z)
 
     def _start_window(self) -> None:
         n = self.v.shape[0]

@@ -1,4 +1,4 @@
-"""Models of the spike source and the max-pool gate (one model for both tags).
+"""Models of the spike source and the spike relay (gates, delay; one model for both tags).
 
 They carry spikes (0/1) or, for the constant-current encoder, analog amounts; they do no
 arithmetic that depends on precision, so the same model serves ``floating_pt`` and
@@ -15,11 +15,11 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from lif_bridge_lava.gate import gate_state, gate_step
 from lif_bridge_lava.procs.models_base import InputReader, WindowClock
-from lif_bridge_lava.procs.process import MaxPoolGate, SpikeSource
+from lif_bridge_lava.procs.process import SpikeRelay, SpikeSource
+from lif_bridge_lava.synapses import DelayLine, Gates
 
-__all__ = ["PyMaxPoolGate", "PySpikeSource"]
+__all__ = ["PySpikeRelay", "PySpikeSource"]
 
 
 @implements(proc=SpikeSource, protocol=LoihiProtocol)
@@ -39,29 +39,24 @@ class PySpikeSource(WindowClock):
         self.s_out.send(self.reader.row(*self.clock()))
 
 
-@implements(proc=MaxPoolGate, protocol=LoihiProtocol)
+@implements(proc=SpikeRelay, protocol=LoihiProtocol)
 @requires(CPU)
 @tag("floating_pt", "fixed_pt")
-class PyMaxPoolGate(WindowClock):
-    """Spiking max pooling with one winner per window (see :class:`MaxPoolGate`), no latency."""
+class PySpikeRelay(WindowClock):
+    """Gates this step's input and sends what it gated ``delay`` steps ago (see SpikeRelay)."""
 
     s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
 
     def __init__(self, proc_params: dict) -> None:  # type: ignore[type-arg]
         super().__init__(proc_params)
-        self.windows: list[np.ndarray] = list(proc_params["windows"])
-        self.state: list[tuple[np.ndarray, np.ndarray]] = []
+        self.gates = Gates(list(proc_params["windows"]), proc_params["n_in"])
+        self.line = DelayLine(proc_params["delay"])
 
     def run_spk(self) -> None:
-        """Gate this step's spikes through every stage."""
+        """Gate, delay, send."""
         z = np.asarray(self.s_in.recv(), dtype=np.float64)
-        _, k = self.clock()
-        if k == 0 or not self.state:
-            sizes = [z.size] + [w.shape[0] for w in self.windows[:-1]]
-            self.state = [
-                gate_state((), n, w.shape[0]) for n, w in zip(sizes, self.windows, strict=True)
-            ]
-        for win, (counts, winner) in zip(self.windows, self.state, strict=True):
-            z = gate_step(win, counts, winner, z).astype(np.float64)
-        self.s_out.send(z)
+        if self.clock()[1] == 0:
+            self.gates.reset()
+            self.line.reset()
+        self.s_out.send(np.asarray(self.line(self.gates(z)), dtype=np.float64))

@@ -21,7 +21,7 @@ from lava.magma.core.process.variable import Var
 
 from lif_bridge_lava.synapses import Synapses
 
-__all__ = ["LinearLIF", "MaxPoolGate", "SpikeSource"]
+__all__ = ["LinearLIF", "SpikeRelay", "SpikeSource"]
 
 
 class LinearLIF(AbstractProcess):
@@ -32,12 +32,13 @@ class LinearLIF(AbstractProcess):
     ``s_in``
         The spikes of the main projection's source population, received in the step they are
         emitted (no connection process in between: the population's model applies the
-        projection's gates and weights itself, :class:`~lif_bridge_lava.synapses.Synapses`).
+        projection's gates, weights and delay itself, :class:`~lif_bridge_lava.synapses.Synapses`).
         Unconnected when the main projection comes from the input: the model then reads the
         encoder's trains from the program's folder (no source process).
     ``a_in``
         Voltage jumps of further projections, from Lava ``Dense``/``Sparse`` processes (one
-        step late, as they send them); several connections are summed by Lava.
+        step late, as they send them; their gates and delays in a :class:`SpikeRelay` before
+        them); several connections are summed by Lava.
     ``s_out``
         The spikes.
 
@@ -142,23 +143,44 @@ class SpikeSource(AbstractProcess):
         self.s_out = OutPort(shape=shape)
 
 
-class MaxPoolGate(AbstractProcess):
-    """Spiking max pooling before a Lava ``Dense``/``Sparse`` (one or more stages, no latency).
+class SpikeRelay(AbstractProcess):
+    """Max-pool gates and delay of a projection that runs through a Lava ``Dense``/``Sparse``.
 
-    The rule is :mod:`lif_bridge_lava.gate`'s; counts and winners start fresh at every sample
-    window. (Gates of a population's main projection run inside its :class:`LinearLIF`.)
+    Receives the source's output of step ``n`` in step ``n``, gates it (one or more spiking
+    max-pool stages, :mod:`lif_bridge_lava.gate`; no latency) and sends what it gated in step
+    ``n - delay``. Counts, winners and the delay line start fresh at every sample window. (The
+    gates and delay of a population's main projection run inside its :class:`LinearLIF`.)
 
     Parameters
     ----------
     n_in
-        Input units of the first stage.
+        Size of the source's output.
     windows
         One ``(n_out, k)`` int array per stage; each stage's ``n_out`` is the next one's input.
+    n_out
+        Size of the output (the last stage's ``n_out``, or ``n_in`` without stages).
+    delay
+        Steps of delay ``d >= 0``.
     steps, gap
         Window of each sample.
     """
 
-    def __init__(self, *, n_in: int, windows: list[np.ndarray], steps: int, gap: int = 0) -> None:
-        super().__init__(windows=[np.asarray(w) for w in windows], steps=int(steps), gap=int(gap))
+    def __init__(
+        self,
+        *,
+        n_in: int,
+        windows: list[np.ndarray],
+        n_out: int,
+        delay: int = 0,
+        steps: int,
+        gap: int = 0,
+    ) -> None:
+        super().__init__(
+            windows=[np.asarray(w) for w in windows],
+            n_in=int(n_in),
+            delay=int(delay),
+            steps=int(steps),
+            gap=int(gap),
+        )
         self.s_in = InPort(shape=(int(n_in),))
-        self.s_out = OutPort(shape=(int(windows[-1].shape[0]),))
+        self.s_out = OutPort(shape=(int(n_out),))
