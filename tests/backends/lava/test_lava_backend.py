@@ -160,3 +160,66 @@ def test_no_orphans_after_keyboard_interrupt() -> None:
     timer.cancel()
     time.sleep(0.2)
     assert _children() - before == set()
+
+
+def _with_silent_second_projection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give every population a second, all-zero projection from the same source.
+
+    It runs through Lava's own ``Dense``/``Sparse`` (into ``a_in``) and adds exact zeros, so
+    the counts stay the reference's.
+    """
+    import dataclasses
+
+    import scipy.sparse as sp
+    from lif_bridge_lava import lowering
+
+    original = lowering.lowered_edges
+
+    def doubled(network):  # type: ignore[no-untyped-def]
+        out = []
+        for edges in original(network):
+            e = edges[0]
+            zero = sp.csr_matrix(e.jumps.shape)
+            out.append([e, dataclasses.replace(e, matrix=zero, jumps=zero)])
+        return out
+
+    monkeypatch.setattr(lowering, "lowered_edges", doubled)
+
+
+def test_second_projection_through_lava_dense_keeps_counts(monkeypatch) -> None:
+    _with_silent_second_projection(monkeypatch)
+    net = random_network(1, "conv_max", per_neuron=True, refractory=0.02)
+    x = random_inputs(net, 2, seed=3)
+    sim = Simulation(steps=30, encoder=Poisson(seed=2), readout=Readout(counts="all"))
+    want = simulate(net, x, sim, "reference")
+    program = get_backend("lava", precision="float").lower(net, sim)
+    try:
+        got = program.run(x)
+        assert program.process_count > len(net.populations)  # Dense/Sparse (+ source, relays)
+    finally:
+        program.close()
+    _same(got, want)
+
+
+def test_failure_inside_lava_dense_ends_the_run(monkeypatch) -> None:
+    """An exception in one of Lava's own process models: one clear error, no hang, no orphan."""
+    from lif_bridge_lava import require_lava
+
+    require_lava()
+    from lava.proc.dense import models as dense_models
+
+    def broken(self) -> None:  # type: ignore[no-untyped-def]
+        raise ValueError("weights corrupted")
+
+    _with_silent_second_projection(monkeypatch)
+    monkeypatch.setattr(dense_models.PyDenseModelFloat, "run_spk", broken)
+    before = _children()
+    net = random_network(0, "dense")
+    program = get_backend("lava").lower(net, Simulation(steps=20))
+    t0 = time.perf_counter()
+    with pytest.raises(BackendError, match="ValueError: weights corrupted"):
+        program.run(random_inputs(net, 2))
+    assert time.perf_counter() - t0 < 60
+    time.sleep(0.2)
+    assert _children() - before == set()
+    assert not os.path.exists(program.directory)
