@@ -35,11 +35,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
-from lif_bridge.connectivity import synapse_count
 from lif_bridge.errors import ValidationError
 from lif_bridge.network import Conv2d, Network, Simulation
-from lif_bridge_lava.quantize import V_MAX, quantize_population
+from lif_bridge_lava.quantize import V_MAX
 
 __all__ = ["LayerFit", "LoihiLimits", "LoihiReport", "loihi_report"]
 
@@ -95,6 +95,7 @@ class LayerFit:
     input_max: int | None = None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    projections: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def fits(self) -> bool:
@@ -169,6 +170,13 @@ class LoihiReport:
                 f"{ly.fan_out:>7,} {ly.weight_exp:>5} {100 * ly.weight_rel_error:>7.3f} "
                 f"{used:>8} {sat:>11} {ly.cores:>5}"
             )
+            if len(ly.projections) > 1:
+                for p in ly.projections:
+                    delay = f", delay {p['delay']}" if p["delay"] else ""
+                    rows.append(
+                        f"  <- {p['source']:<9} {'':<7} {'':>8} {p['synapses']:>11,} "
+                        f"{p['stored_synapses']:>11,} {p['input_axons']:>7,}{delay}"
+                    )
         rows.append("")
         if self.calibration_samples:
             rows.append(
@@ -185,6 +193,18 @@ class LoihiReport:
         rows.extend(f"problem: {p}" for p in self.problems)
         rows.append(f"fits on Loihi 2: {'yes' if self.fits else 'no'}")
         return "\n".join(rows)
+
+
+def _projection_row(edge: Any) -> dict[str, Any]:
+    """Synapses and input axons of one incoming projection (``LoweredEdge``)."""
+    m = edge.matrix
+    return {
+        "source": edge.source_name,
+        "synapses": int(edge.synapses),
+        "stored_synapses": int(m.nnz),
+        "input_axons": int(np.count_nonzero(m.getnnz(axis=0))) if m.nnz else 0,
+        "delay": int(edge.delay),
+    }
 
 
 def loihi_report(
@@ -209,22 +229,23 @@ def loihi_report(
         The resources assumed (default :class:`LoihiLimits`).
     """
     from lif_bridge_lava.fixedsim import simulate_fixed
-    from lif_bridge_lava.lowering import population_jumps
+    from lif_bridge_lava.lowering import lowered_edges, quantize_edges
 
     limits = limits or LoihiLimits()
     sim = simulation or Simulation(steps=100, dt=0.01)
-    lowered = population_jumps(network)
+    edges = lowered_edges(network)
     quantised = []
     layers: list[LayerFit] = []
-    for pop, (_, matrix, _) in zip(network.populations, lowered, strict=True):
+    for pop, es in zip(network.populations, edges, strict=True):
         params = pop.layer.neurons.broadcast(pop.size)
-        q = quantize_population(matrix, params, sim.dt)
+        q = quantize_edges(es, params, sim.dt)
         quantised.append(q)
+        matrix = sp.csr_matrix(sp.hstack([e.matrix for e in es])) if len(es) > 1 else es[0].matrix
         nz = q.weight_mant if q.weight_mant.nnz else matrix
         csr = nz.tocsr()
         fan_in = int(np.diff(csr.indptr).max()) if csr.shape[0] else 0
         fan_out = int(np.diff(csr.tocsc().indptr).max()) if csr.shape[1] else 0
-        synapses = synapse_count(pop.layer, pop.input_shape)  # type: ignore[arg-type]
+        synapses = sum(e.synapses for e in es)
         stored = int(matrix.nnz)
         conv = isinstance(pop.layer, Conv2d)
         bits = stored * (limits.sparse_bits_per_synapse if conv else limits.dense_bits_per_synapse)
@@ -240,6 +261,7 @@ def loihi_report(
             synapses=synapses,
             stored_synapses=stored,
             input_axons=int(np.count_nonzero(csr.getnnz(axis=0))) if csr.nnz else 0,
+            projections=[_projection_row(e) for e in es],
             fan_in=fan_in,
             fan_out=fan_out,
             weight_exp=q.weight_exp,
@@ -274,24 +296,23 @@ def loihi_report(
                 fit.problems.append(f"{count} {what} do not fit their fixed-point format")
         layers.append(fit)
     # Output axons: each source neuron needs one axon per destination core it reaches.
-    for pop, fit in zip(network.populations, layers, strict=True):
-        if pop.source < 0:
-            continue
-        src = layers[pop.source]
-        per_core = min(src.neurons, limits.neurons_per_core)
-        axons = per_core * fit.cores
-        if axons > limits.output_axons_per_core:
-            src.problems.append(
-                f"its neurons need up to {axons:,} output axons per core (to {fit.cores} cores "
-                f"of {fit.name}), more than {limits.output_axons_per_core:,}"
-            )
+    for es, fit in zip(edges, layers, strict=True):
+        for edge in es:
+            if edge.source < 0:
+                continue
+            src = layers[edge.source]
+            per_core = min(src.neurons, limits.neurons_per_core)
+            axons = per_core * fit.cores
+            if axons > limits.output_axons_per_core:
+                src.problems.append(
+                    f"its neurons need up to {axons:,} output axons per core (to {fit.cores} "
+                    f"cores of {fit.name}), more than {limits.output_axons_per_core:,}"
+                )
     report = LoihiReport(layers=layers, limits=limits)
     if calibration_inputs is not None:
         if not sim.encoder.is_spiking:
             raise ValidationError("loihi_report: calibration needs a spiking encoder")
-        stats = simulate_fixed(
-            network, calibration_inputs, sim, quantised, [w for w, _, _ in lowered]
-        )
+        stats = simulate_fixed(network, calibration_inputs, sim, quantised, lowered_edges(network))
         for fit, st in zip(layers, stats, strict=True):
             fit.v_min, fit.v_max = st.v_min, st.v_max
             fit.v_range_fraction = max(st.v_max, 0) / V_MAX

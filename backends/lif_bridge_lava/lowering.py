@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from lif_bridge.connectivity import pool_windows, population_matrix
+from lif_bridge.connectivity import pool_windows, population_matrix, synapse_count
 from lif_bridge.errors import UnsupportedLayerError, ValidationError
 from lif_bridge.network import Conv2d, Dense, MaxPool2d, Network, Simulation
 from lif_bridge.semantics import leak_constants, refractory_steps
@@ -103,6 +103,11 @@ class LoweredEdge:
     dense
         Whether the map is a Dense layer (a dense array in Lava, up to
         :data:`DENSE_MAX_ENTRIES`).
+    source_name
+        Name of the source population (``"input"`` for the encoder).
+    synapses
+        The map's own synapses on its input (zero-padding taps excluded; what ``convert``
+        counts); ``matrix.nnz`` is larger when an average pool is folded in.
     """
 
     source: int
@@ -112,10 +117,18 @@ class LoweredEdge:
     jumps: sp.csr_matrix
     delay: int
     dense: bool
+    source_name: str = "input"
+    synapses: int = 0
 
 
 def _chain_edges(pop: Any) -> list[tuple[int, tuple[Any, ...], Any, tuple[int, ...], int]]:
     return [(pop.source, pop.stages, pop.layer, pop.source_shape, 0)]
+
+
+def _map_input_shape(stages: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    for stage in stages:
+        shape = stage.output_shape(shape)
+    return shape
 
 
 def lowered_edges(network: Network) -> list[list[LoweredEdge]]:
@@ -144,6 +157,8 @@ def lowered_edges(network: Network) -> list[list[LoweredEdge]]:
                     jumps=sp.csr_matrix(sp.diags(1.0 / c_m) @ matrix),
                     delay=delay,
                     dense=isinstance(layer, Dense),
+                    source_name=network.populations[source].name if source >= 0 else "input",
+                    synapses=synapse_count(layer, _map_input_shape(linear, shape)),
                 )
             )
         out.append(edges)

@@ -79,18 +79,17 @@ def test_many_runs_one_program_chunked() -> None:
 @pytest.mark.parametrize("architecture", ["dense", "mixed"])
 def test_fixed_matches_numpy_fixed_rules(architecture: str) -> None:
     from lif_bridge_lava.fixedsim import simulate_fixed
-    from lif_bridge_lava.lowering import population_jumps
-    from lif_bridge_lava.quantize import quantize_population
+    from lif_bridge_lava.lowering import lowered_edges, quantize_edges
 
     net = random_network(1, architecture, reset="zero", per_neuron=True, refractory=0.02)
     x = random_inputs(net, 3, seed=1)
     sim = Simulation(steps=50, encoder=Poisson(seed=7), readout=Readout(counts="all"))
-    lowered = population_jumps(net)
+    edges = lowered_edges(net)
     layers = [
-        quantize_population(m, p.layer.neurons.broadcast(p.size), sim.dt)
-        for p, (_, m, _) in zip(net.populations, lowered, strict=True)
+        quantize_edges(es, p.layer.neurons.broadcast(p.size), sim.dt)
+        for p, es in zip(net.populations, edges, strict=True)
     ]
-    stats = simulate_fixed(net, x, sim, layers, [w for w, _, _ in lowered])
+    stats = simulate_fixed(net, x, sim, layers, edges)
     got = simulate(net, x, sim, "lava", precision="fixed")
     for pop, st in zip(net.populations, stats, strict=True):
         np.testing.assert_array_equal(got.counts[pop.name], st.counts, err_msg=pop.name)
