@@ -24,8 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "model",
         metavar="MODEL",
-        help="a TorchScript file, or 'module.path:factory' (e.g. lif_bridge.zoo:paper_mlp) "
-        "with --weights",
+        help="a TorchScript file (.pt), a torch.export program (.pt2, torch.export.save), or "
+        "'module.path:factory' (e.g. lif_bridge.zoo:paper_mlp) with --weights",
     )
     p.add_argument("-o", "--output", required=True, metavar="NET", help="network file to write")
     p.add_argument("--weights", metavar="FILE", help="state_dict for a factory: .pt/.pth or .npz")

@@ -19,10 +19,10 @@ import torch
 from torch import nn
 
 from lif_bridge.convert.fold import AnnLayer, Stage, fold_ops
-from lif_bridge.convert.load import load_model, load_state_dict_file
+from lif_bridge.convert.load import is_exported, load_model, load_state_dict_file
 from lif_bridge.convert.normalize import NORMALIZATIONS, as_calibration_array
 from lif_bridge.convert.scale import DEFAULT_MAX_RATE, convert_network, neuron_template
-from lif_bridge.convert.trace import trace_ops
+from lif_bridge.convert.trace import as_chain, trace_ops
 from lif_bridge.errors import ConversionError
 from lif_bridge.mapping import BIAS_MODES
 from lif_bridge.network import (
@@ -41,8 +41,14 @@ BiasModeArg = Literal["current", "leak", "none"]
 NormalizeArg = Literal["none", "max", "percentile", "l4"]
 
 
-def _check_finite(model: nn.Module) -> None:
-    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
+def _check_finite(model: Any) -> None:
+    if is_exported(model):
+        tensors = [*model.state_dict.items(), *model.constants.items()]
+    else:
+        tensors = [*model.named_parameters(), *model.named_buffers()]
+    for name, tensor in tensors:
+        if not isinstance(tensor, torch.Tensor):
+            continue
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             bad = int((~torch.isfinite(tensor)).sum())
             raise ConversionError(
@@ -116,7 +122,7 @@ def _assemble(
 
 
 def from_torch(
-    model: nn.Module | str | os.PathLike[str],
+    model: Any,
     *,
     input_shape: tuple[int, ...] | list[int],
     bias_mode: BiasModeArg = "current",
@@ -137,7 +143,8 @@ def from_torch(
     Parameters
     ----------
     model
-        An ``nn.Module`` (put in eval mode), the path of a TorchScript file, or
+        An ``nn.Module`` (put in eval mode), a ``torch.export.ExportedProgram``, the path of a
+        TorchScript file or of a ``.pt2`` file (``torch.export.save``), or
         ``"module.path:factory"`` with the trained weights in ``weights``.
     input_shape
         Shape of one input sample, e.g. ``(1, 28, 28)``; inputs are in [0, 1].
@@ -205,7 +212,7 @@ def from_torch(
 
     module = load_model(model, input_shape=shape, weights=weights)
     _check_finite(module)
-    ann = fold_ops(trace_ops(module, shape))
+    ann = fold_ops(_read_ops(module, shape))
     raw = _assemble(
         ann,
         shape,
@@ -216,6 +223,7 @@ def from_torch(
         None,
         {},
     )
+    _check_ann_view(raw, module, shape)
     metadata = {
         "source": _describe(model),
         "conversion": {
@@ -237,7 +245,50 @@ def from_torch(
     )
 
 
+def _read_ops(module: Any, shape: tuple[int, ...]) -> list[Any]:
+    if is_exported(module):
+        from lif_bridge.convert.export import exported_steps, program_io
+
+        first, result = program_io(module, shape)
+        return as_chain(exported_steps(module), first, result, "torch.export program")
+    return trace_ops(module, shape)
+
+
+def _check_ann_view(raw: Network, module: Any, shape: tuple[int, ...]) -> None:
+    """Refuse a conversion whose ANN view is not the model: ``ann_forward == model(x)``."""
+    from lif_bridge.ann import ann_forward
+
+    batch, call = 4, module
+    if is_exported(module):  # its batch size may be fixed by the example it was exported with
+        from lif_bridge.convert.export import program_io
+
+        batch = int(program_io(module, shape)[0].meta["val"].shape[0])
+        call = module.module()
+    x = torch.rand((batch, *shape), generator=torch.Generator().manual_seed(1))
+    try:
+        with torch.no_grad():
+            expected = call(x)
+    except Exception as exc:
+        raise ConversionError(
+            f"the model does not run on a batch of {batch} random inputs "
+            f"({type(exc).__name__}: {str(exc).strip()[:200]})"
+        ) from exc
+    if not isinstance(expected, torch.Tensor):
+        raise ConversionError("the model returns a tuple or dict, not a single tensor")
+    want = expected.detach().to(torch.float64).reshape(len(x), -1).numpy()
+    got = ann_forward(raw, x.numpy().astype(np.float64), units="ann")
+    tol = 1e-4 * (1.0 + float(np.abs(want).max()))
+    if got.shape != want.shape or not np.allclose(got, want, rtol=1e-4, atol=tol):
+        err = float(np.abs(got - want).max()) if got.shape == want.shape else float("nan")
+        raise ConversionError(
+            f"the converted layers do not reproduce the model's output (max difference {err:.3g}"
+            f" on random inputs); the forward does something the layers do not show"
+        )
+
+
 def _describe(model: Any) -> str:
+    if is_exported(model):
+        return "torch.export program"
     if isinstance(model, nn.Module):
         return f"torch module {type(model).__name__}"
     return os.fspath(model)
