@@ -1,8 +1,10 @@
 """The reference backend against SpikingJelly 2.0 and the dense-GEMM limit (prints; not a test).
 
 One run prints everything side by side (issue 11): for each net and each ``T``, the reference
-backend's and SpikingJelly's throughput [sample-steps/s] with 1 and 2 threads (torch threads for
-SpikingJelly; BLAS and numba threads for the reference), the ratio of the best of each, and the
+backend's compiled kernels (``lif_bridge_reference.layerwise``: one population over all steps at
+a time, the layout the backend is moving to) and SpikingJelly's throughput [sample-steps/s] with
+1 and 2 threads (torch threads for SpikingJelly; numba and BLAS threads for the reference), the
+ratio of the best of each, ``--step-loop`` the step-by-step simulator too, and the
 bound that dense float64 GEMM at the rates measured in the same run puts on a simulator that does
 every layer's multiply-accumulates densely (conv-shaped GEMM for convolutions, MLP-shaped GEMM for
 dense layers).
@@ -42,6 +44,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
+from lif_bridge_reference.layerwise import simulate_layerwise
 
 import lif_bridge as lb
 from lif_bridge.data import load_mnist
@@ -200,6 +203,9 @@ def main() -> None:
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--budget", type=float, default=20.0, help="seconds per configuration")
+    parser.add_argument(
+        "--step-loop", action="store_true", help="also time the step-by-step simulator (slow)"
+    )
     parser.add_argument("--sj-mib", type=float, default=512.0, help="SpikingJelly chunk memory")
     args = parser.parse_args()
     os.environ.setdefault("TQDM_DISABLE", "1")  # SpikingJelly's calibration progress bars
@@ -218,7 +224,8 @@ def main() -> None:
         + ", ".join(f"{k[:-1]} x{k[-1]} {v / 1e9:.1f}" for k, v in rates.items())
     )
     head = ["net", "T", *[f"ref x{t}" for t in threads], *[f"SJ x{t}" for t in threads]]
-    print(" | ".join([*head, "ref/SJ", "GEMM bound", "ref/bound", "agree"]))
+    tail = [f"step loop x{t}" for t in threads] + ["check"] if args.step_loop else []
+    print(" | ".join([*head, "ref/SJ", "GEMM bound", "ref/bound", "agree", *tail]))
     for name in args.nets.split(","):
         model = zoo[name]
         net = lb.from_torch(
@@ -229,7 +236,8 @@ def main() -> None:
         print(f"{name}: {load()}")
         for t in steps:
             row = measure(net, snn, x, t, threads, bound, args)
-            print(" | ".join([name, str(t), *row[:-2], f"{bound:,.0f}", *row[-2:]]))
+            cut = 2 * len(threads) + 1  # rates and ratio | bound | of bound, agreement, step loop
+            print(" | ".join([name, str(t), *row[:cut], f"{bound:,.0f}", *row[cut:]]))
         print(f"{name} done: {load()}")
     print(f"end: {load()}")
 
@@ -254,19 +262,25 @@ def measure(
     chunk = max(1, min(len(x), int(args.sj_mib * 2**20 / (4 * t * widest * 3))))
     program = lb.get_backend("reference").lower(net, sim)
     work, reps, budget = len(x) * t, args.repeats, args.budget
-    ref, sj = [], []
+    ref, sj, loop = [], [], []
+    simulate_layerwise(net, sim, x[:2])  # compile (or load) the kernels outside the timing
     for k in threads:
         with threadpool_limits(k):
             _set_numba_threads(k)
-            ref.append(median_rate(lambda: program.run(x), work, reps, budget))
+            ref.append(median_rate(lambda: simulate_layerwise(net, sim, x), work, reps, budget))
+            if args.step_loop:
+                loop.append(median_rate(lambda: program.run(x), work, 1, 0.0))
         torch.set_num_threads(k)
         sj.append(median_rate(sj_runner(snn, trains, chunk), work, reps, budget))
     best = [max(float(r.split()[0].replace(",", "")) for r in col) for col in (ref, sj)]
-    res = program.run(x)
+    counts = simulate_layerwise(net, sim, x)[net.output.name]
+    if args.step_loop:  # the kernels give the step loop's very counts
+        same = np.array_equal(counts, program.run(x).output_counts)
+        loop.append("same counts" if same else "COUNTS DIFFER")
     program.close()
-    agree = lb.agreement(res.output_counts, lb.ann_forward(net, x, max_rate=RATE))
+    agree = lb.agreement(counts, lb.ann_forward(net, x, max_rate=RATE))
     ratio, of_bound = f"{best[0] / best[1]:.2f}x", f"{best[0] / bound:.2f}"
-    return [*ref, *sj, ratio, of_bound, f"{agree.fraction:.3f}"]
+    return [*ref, *sj, ratio, of_bound, f"{agree.fraction:.3f}", *loop]
 
 
 def _set_numba_threads(k: int) -> None:

@@ -24,11 +24,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from lif_bridge.connectivity import conv_synapses, layer_matrix, pool_windows, population_matrix
-from lif_bridge.network import Conv2d, Network, Population
+from lif_bridge.network import Conv2d, Network, Population, Simulation
 from lif_bridge.semantics import leak_constants, refractory_steps
 from lif_bridge_reference import kernels
 
-__all__ = ["PopulationRun", "run_layerwise"]
+__all__ = ["PopulationRun", "layerwise_batch", "run_layerwise", "simulate_layerwise"]
 
 #: A dense synapse matrix is used when at least this fraction of it is non-zero.
 DENSE_ABOVE = 0.10
@@ -173,3 +173,38 @@ def run_layerwise(
         trains.append(out)
         counts.append(c)
     return counts
+
+
+def layerwise_batch(network: Network, steps: int, memory_bytes: int) -> int:
+    """Samples per batch so that the batch's spike trains (1 byte per unit and step) fit.
+
+    A batch holds the encoded input, every population's train and every gated train, each
+    ``(batch, steps, units)`` uint8, plus one float64 potential per neuron and thread.
+    """
+    units = network.n_inputs
+    for pop in network.populations:
+        units += pop.size
+        shape = pop.source_shape
+        for gate in pop.gates:
+            shape = gate.output_shape(shape)
+            units += int(np.prod(shape))
+    return max(1, int(memory_bytes // (steps * units + 8 * 4 * units)))
+
+
+def simulate_layerwise(
+    network: Network, simulation: Simulation, x: np.ndarray, *, memory_bytes: int = 2**28
+) -> dict[str, np.ndarray]:
+    """Counts of every population for samples ``x``, batch by batch within ``memory_bytes``.
+
+    Samples are numbered from 0 for the encoder (as ``ReferenceProgram.run``).
+    """
+    runs = [PopulationRun(p, simulation.dt) for p in network.populations]
+    batch = layerwise_batch(network, simulation.steps, memory_bytes)
+    parts: list[list[np.ndarray]] = []
+    for lo in range(0, len(x), batch):
+        e = simulation.encode(network, x[lo : lo + batch], lo)
+        parts.append(run_layerwise(network, runs, e, {}))
+    return {
+        p.name: np.concatenate([part[i] for part in parts])
+        for i, p in enumerate(network.populations)
+    }
