@@ -36,6 +36,7 @@ def test_quick_all_end_to_end(tmp_path: Path, mnist_dir: str) -> None:
         ("FC", "fc_"),
         ("CNN", "cnn_"),
         ("ERR", "err_"),
+        ("TTFS", "ttfs_"),
     ):
         assert f"## {key}" in report
         _check_pngs(out, prefix)
@@ -68,7 +69,7 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_names() -> None:
-    assert resolve_names(["all"]) == ["S1", "S2", "FC", "CNN", "ERR"]
+    assert resolve_names(["all"]) == ["S1", "S2", "FC", "CNN", "ERR", "TTFS"]
     assert resolve_names(["err", "S1"]) == ["S1", "ERR"]
     with pytest.raises(ValidationError, match="CIFAR"):
         resolve_names(["DEEP"])
