@@ -162,10 +162,13 @@ class TtfsBrian2Program:
             keep = s < n  # the one step after the last sample is not a sample
             i, v, s, k = i[keep], v[keep], s[keep], k[keep]
             theta = k0 * dt / tau - flat[s, i] if name == "input" else np.asarray(thetas[name])[i]
+            lag = 0 if name == "input" else 1  # see ttfs_model._neuron_group
+            v_test = v - (1 - lag) * dt / tau
+            now = (k + lag) * dt
             if self.backend.interpolate:
-                t_rel = np.clip((k + 1) * dt - (v - theta) * tau, starts[name] * dt, (k + 1) * dt)
+                t_rel = np.clip(now - (v_test - theta) * tau, starts[name] * dt, now)
             else:
-                t_rel = (k + 1) * dt
+                t_rel = now
             size = flat.shape[1] if name == "input" else self.network.population(name).size
             arr = np.full((n, size), NO_SPIKE)
             arr[s, i] = t_rel

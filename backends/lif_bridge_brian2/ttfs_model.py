@@ -48,6 +48,9 @@ I : volt/second
 theta : volt
 fired : boolean
 kon : integer (constant, shared)
+lag : integer (constant, shared)
+ramp_on : integer (constant, shared)
+vt = v - ramp_on * ramp * dt * (1 - lag) : volt
 """
 
 _POOL = """
@@ -75,28 +78,43 @@ def spike_time_code(source_is_pool: bool, interpolate: bool) -> str:
     if source_is_pool:
         return "tfirst_pre"
     if not interpolate:
-        return "(t + dt)"
+        return "(t + lag_pre * dt)"
     t_on = f"(t - {_T_REL} + kon_pre * dt)"
-    return f"clip(t + dt - (v_pre - theta_pre) / ramp, {t_on}, t + dt)"
+    return f"clip(t + lag_pre * dt - (vt_pre - theta_pre) / ramp, {t_on}, t + lag_pre * dt)"
 
 
 def _neuron_group(
-    name: str, n: int, *, k_on: int, k_off: int | None, ns: dict[str, Any], interpolate: bool
+    name: str,
+    n: int,
+    *,
+    k_on: int,
+    k_off: int | None,
+    ns: dict[str, Any],
+    interpolate: bool,
+    lag: int = 1,
 ) -> Any:
+    """A population; ``lag = 1``: the threshold tests ``V(t + dt)`` (after this step's update),
+    from step ``k_on - 1`` on (so ``V(t_on)`` itself is tested); ``lag = 0`` (the input): it
+    tests ``V(t) = v - ramp·dt``, so a unit due at ``t = 0`` fires at 0."""
     threshold = None
     if k_off is not None:
-        star = f"({_T_REL} + dt - (v - theta) / ramp)" if interpolate else f"({_T_REL} + dt)"
-        threshold = f"not fired and k >= kon and v >= theta and {star} < {k_off} * dt * (1 - 1e-12)"
+        now = f"({_T_REL} + lag * dt)"
+        star = f"({now} - (vt - theta) / ramp)" if interpolate else now
+        threshold = (
+            f"not fired and k + lag >= kon and vt >= theta and {star} < {k_off} * dt * (1 - 1e-12)"
+        )
     group = b2.NeuronGroup(
         n,
         _NEURON,
         threshold=threshold,
         reset="fired = True" if threshold else None,
         method="euler",
-        namespace={**ns, "ramp_on": int(k_off is not None)},
+        namespace=ns,
         name=name,
     )
     group.kon = k_on
+    group.lag = lag
+    group.ramp_on = int(k_off is not None)
     group.run_regularly(
         "v = 0*volt\nI = 0*volt/second\nfired = False",
         dt=ns["P_steps"] * ns["dt_step"],
@@ -162,7 +180,7 @@ def build_ttfs(
         "dt_step": dt * b2.second,
     }
     inp = _neuron_group(
-        "ttfs_input", flat.shape[1], k_on=0, k_off=k0, ns=ns, interpolate=interpolate
+        "ttfs_input", flat.shape[1], k_on=0, k_off=k0, ns=ns, interpolate=interpolate, lag=0
     )
     inp.namespace["xs"] = b2.TimedArray(flat, dt=period * dt * b2.second, name="ttfs_x")
     inp.namespace["T0"] = k0 * dt * b2.second
