@@ -57,18 +57,29 @@ class TtfsLavaBackend:
 
     Parameters
     ----------
+    precision
+        ``"float"`` (float64, ``floating_pt``) or ``"fixed"`` (``fixed_pt``: 8-bit weights,
+        integer state), as the rate-coding Lava backend's option.
     fixed_point
-        Use the ``fixed_pt`` model (8-bit weights, integer state) instead of float64.
+        Same as ``precision="fixed"``.
     samples_per_run
         Samples laid out in one process graph.
     """
 
     name = "lava"
 
-    def __init__(self, fixed_point: bool = False, samples_per_run: int = 100, **_: Any) -> None:
+    def __init__(
+        self,
+        precision: str = "float",
+        fixed_point: bool = False,
+        samples_per_run: int = 100,
+        **_: Any,
+    ) -> None:
+        if precision not in ("float", "fixed"):
+            raise ValidationError(f"precision must be 'float' or 'fixed', got {precision!r}")
         if not isinstance(samples_per_run, int) or samples_per_run < 1:
             raise ValidationError("samples_per_run must be an int >= 1")
-        self.fixed_point = bool(fixed_point)
+        self.fixed_point = bool(fixed_point) or precision == "fixed"
         self.samples_per_run = samples_per_run
 
     def lower(self, network: Network, dt: float | None = None) -> TtfsLavaProgram:
