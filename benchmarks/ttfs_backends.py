@@ -151,6 +151,60 @@ def lava(args: argparse.Namespace, x: np.ndarray, calib: np.ndarray) -> dict[str
     return out
 
 
+def plot(what: str, out: dict[str, Any], path: str) -> None:
+    """Agreement (and Brian2's spike-time error) against the steps per unit of activation."""
+    from lif_bridge.experiments.plots import plot_curves
+
+    series, lower = [], []
+    for name, rows in out.items():
+        if what == "brian2":
+            for mode in ("interpolate", "grid"):
+                sel = [r for r in rows if r["mode"] == mode and r["device"] == rows[0]["device"]]
+                xs = [r["steps_per_unit"] for r in sel]
+                series.append(
+                    {
+                        "x": xs,
+                        "y": [r["agreement"] for r in sel],
+                        "fmt": "o-",
+                        "label": f"{name}, Brian2 {mode}",
+                    }
+                )
+                lower.append(
+                    {
+                        "x": xs,
+                        "y": [max(r["spike_time_error"]["max"], 1e-18) for r in sel],
+                        "fmt": "o-",
+                        "label": f"{name} {mode}: max spike-time error [s]",
+                    }
+                )
+        else:
+            xs = [r["steps_per_unit"] for r in rows]
+            for key, label in (
+                ("float", "Lava float"),
+                ("fixed", "Lava fixed-point"),
+                ("reference_grid", "reference, same grid"),
+            ):
+                series.append(
+                    {
+                        "x": xs,
+                        "y": [r[f"{key}_agreement"] for r in rows],
+                        "fmt": "o-" if key != "reference_grid" else "k--",
+                        "label": f"{name}, {label}",
+                    }
+                )
+    plot_curves(
+        path,
+        series,
+        lower=lower,
+        lower_ylabel="spike-time error [s]",
+        xlabel="time steps per unit of activation (tau_c / dt)",
+        ylabel="agreement with the ANN",
+        title=f"TTFS on {what}: agreement vs time resolution",
+        logx=True,
+        logy=False,
+    )
+
+
 def main() -> None:
     """Parse, measure, write."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -162,12 +216,15 @@ def main() -> None:
     p.add_argument("--devices", nargs="+", default=["runtime"])
     p.add_argument("--bins", type=int, nargs="+", default=[2, 5, 10, 20, 50])
     p.add_argument("--json", default=None)
+    p.add_argument("--plot", default=None, metavar="PNG")
     args = p.parse_args()
     calib = load_mnist("train", None, limit=1000).x
     x = load_mnist("test", None, limit=args.samples).x
     out = brian2(args, x, calib) if args.what == "brian2" else lava(args, x, calib)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))
+    if args.plot:
+        plot(args.what, out, args.plot)
 
 
 if __name__ == "__main__":
