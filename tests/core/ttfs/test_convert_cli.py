@@ -118,3 +118,12 @@ def test_cli_convert_ttfs_needs_calibration(capsys: pytest.CaptureFixture[str]) 
     )
     assert code == 2
     assert "--coding ttfs needs a calibration set" in capsys.readouterr().err
+
+
+def test_ttfs_backends_are_registered() -> None:
+    from lif_bridge.errors import BackendUnavailableError
+    from lif_bridge.ttfs import available_ttfs_backends, get_ttfs_backend
+
+    assert {"reference", "brian2", "lava"} <= set(available_ttfs_backends())
+    with pytest.raises(BackendUnavailableError, match="no TTFS implementation"):
+        get_ttfs_backend("no_such_backend")
