@@ -58,6 +58,9 @@ class TtfsBrian2Backend:
         Samples laid out in one Brian2 run.
     build_dir
         Folder for standalone projects (default ``$LIF_BRIDGE_CACHE/brian2``).
+    **_ignored
+        The rate-coding backend's other command-line options (``units``, ``poisson_group``,
+        ``keep_build``) are accepted and have no effect here.
     """
 
     name = "brian2"
