@@ -2,29 +2,33 @@ r"""TTFS networks as Brian2 objects: the B1 neuron with units, event-driven syna
 
 One ``NeuronGroup`` per population (and one for the input, one per max-pool stage); samples run
 one after another in windows of ``P`` steps (``P`` = readout step + 1), the state cleared at each
-sample start. Step ``k`` of a sample is ``t_in_timesteps % P``; all window bounds are whole
-steps (:func:`lif_bridge.ttfs.semantics.window_bounds`). The equations
+sample start (``run_regularly`` in the ``start`` slot). Step ``k`` of a sample is
+``t_in_timesteps % P``; all window bounds are whole steps
+(:func:`lif_bridge.ttfs.semantics.window_bounds`). The equations
 (:mod:`lif_bridge.ttfs.semantics`, ``tau_c`` the time per unit of activation)::
 
-    dv/dt = int(k <  k_on) * I + int(k >= k_on) * ramp   : volt   (ramp = 1 V / tau_c; euler is
-                                                                  exact: piecewise constant)
-    I : volt/second        (synaptic current, each input spike adds w · 1 V / tau_c)
-    threshold:  not fired and k >= k_on and v >= theta and t* < t_max
-    t*       = max(t_on, t + dt - (v - theta) / ramp)        (interpolate=True: exact time)
-             = t + dt                                         (interpolate=False: the grid)
+    dv/dt = int(k < kon) * I + int(k >= kon) * ramp_on * ramp : volt   (ramp = 1 V / tau_c;
+                                             euler is exact: the slope is piecewise constant)
+    I : volt/second          (synaptic current; each input spike adds w · ramp)
+    threshold:  not fired and k + lag >= kon and vt >= theta and t* < t_max
+    t* = clip(t + lag·dt - (vt - theta) / ramp, t_on, t + lag·dt)   (interpolate=True: exact)
+    t* = t + lag·dt                                                  (interpolate=False: grid)
 
-After the state update of step ``k`` the potential is ``V(t + dt)``; the crossing lies in
-``(t, t + dt]`` and, the ramp being linear, ``t*`` above is its exact time. A spike reaches the
-next layer through ``on_pre``: ``I_post += w·ramp`` takes effect from ``t + dt`` (the next state
-update), so the synapse also adds the part the current would have contributed since ``t*``:
+After the state update of step ``k`` (label ``t``) the potential is ``V(t + dt)``. Hidden groups
+(``lag = 1``) test ``vt = v = V(t + dt)``, from the step that ends at ``t_on`` on; the input
+(``lag = 0``) tests ``vt = v - ramp·dt = V(t)``, so a unit due at ``t = 0`` fires at 0. The
+crossing lies within the last step and, the ramp being linear, ``t*`` is its exact time (or the
+grid time). A spike reaches the next layer through ``on_pre``, which computes ``t*`` from
+``vt_pre`` and ``theta_pre``: ``I_post += w·ramp`` takes effect from ``t + dt`` (the next state
+update), so the synapse also adds what the current would have contributed since ``t*``,
 ``v_post += w·ramp·(min(t + dt, t_on_post) - t*)``. Together they give the exact potential at
-``t_on_post`` for any ``dt`` (floating point aside). Spikes carry ``t*`` as the pre-synaptic
-variable ``ts`` (set in the same step by a ``before_synapses`` operation). The input is a group
-of the same neurons with ``V(0) = 0``, ``k_on = 0`` and ``theta_j = T_0/tau_c - x_j`` (so it fires
-at ``T_0 - tau_c x_j``; ``x_j = 0`` is silent). A max-pool stage is a group whose unit takes
-``tfirst = min(tfirst, ts_pre)`` from its window and fires once, one step later, with
-``ts = tfirst``. The output group integrates like a hidden one and stops at its ``t_min`` (no
-ramp, no threshold); its potential is recorded at each sample's end.
+``t_on_post`` for any ``dt`` (floating point aside). The input group has ``kon = 0`` and
+``theta_j = T_0/tau_c - x_j`` (it fires at ``T_0 - tau_c x_j``; ``x_j = 0`` is silent). A
+max-pool stage is a group whose unit keeps ``tfirst = min(tfirst, t*_pre)`` over its window
+(Brian2's numpy target runs this non-additive update as a Python loop; compiled targets do
+not) and fires once, one step later; its synapses use ``t* = tfirst_pre``. The output group
+integrates like a hidden one until its ``t_min`` (no ramp, no threshold); a ``StateMonitor``
+reads its potential at each sample's end.
 """
 
 from __future__ import annotations
