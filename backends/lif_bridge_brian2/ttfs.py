@@ -18,7 +18,9 @@ compiled in), so ``cpp_standalone`` pays one compilation per ``run`` call batch.
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import brian2 as b2
@@ -30,13 +32,8 @@ from lif_bridge.network.network import check_inputs
 from lif_bridge.ttfs.coding import layer_plan, ttfs_coding
 from lif_bridge.ttfs.run import TtfsResult
 from lif_bridge.ttfs.semantics import NO_SPIKE
-from lif_bridge_brian2.devices import (
-    cache_root,
-    check_compiler,
-    codegen_prefs,
-    make_build_dir,
-    normalise_device,
-)
+from lif_bridge_brian2.devices import CppStandalone, CudaStandalone, RuntimeDevice, device_for
+from lif_bridge_brian2.toolchain import cache_root, check_compiler, codegen_prefs
 from lif_bridge_brian2.ttfs_model import TtfsBrian2Net, build_ttfs
 
 __all__ = ["DEFAULT_DT", "TtfsBrian2Backend", "TtfsBrian2Program"]
@@ -73,12 +70,13 @@ class TtfsBrian2Backend:
         build_dir: str | None = None,
         **_ignored: Any,
     ) -> None:
-        self.device = normalise_device(device)
+        self.device = _device_name(device)
         if self.device == "cuda_standalone":
             raise ValidationError(
                 "brian2 TTFS: cuda_standalone is not supported; use cpp_standalone"
             )
-        check_compiler(self.device)
+        if self.device != "numpy":
+            check_compiler(self.device)
         if not isinstance(samples_per_run, int) or samples_per_run < 1:
             raise ValidationError("samples_per_run must be an int >= 1")
         self.interpolate = bool(interpolate)
@@ -88,6 +86,17 @@ class TtfsBrian2Backend:
     def lower(self, network: Network, dt: float | None = None) -> TtfsBrian2Program:
         """Prepare the windows on the grid of ``dt`` [s] (default :data:`DEFAULT_DT`)."""
         return TtfsBrian2Program(network, DEFAULT_DT if dt is None else float(dt), self)
+
+
+def _device_name(device: str) -> str:
+    """``"numpy"``, ``"cython"``, ``"cpp_standalone"`` or ``"cuda_standalone"``."""
+    dev = device_for(device)
+    if isinstance(dev, CudaStandalone):
+        return "cuda_standalone"
+    if isinstance(dev, CppStandalone):
+        return "cpp_standalone"
+    assert isinstance(dev, RuntimeDevice)  # the device table holds no other kind
+    return dev.target
 
 
 class TtfsBrian2Program:
@@ -120,8 +129,10 @@ class TtfsBrian2Program:
             return model
         from brian2.devices.device import get_device
 
-        project = make_build_dir(cache_root(be.build_dir), "ttfs")
-        with codegen_prefs("cpp_standalone"):
+        root = cache_root(be.build_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        project = Path(tempfile.mkdtemp(prefix="ttfs-", dir=root))
+        with codegen_prefs(None):
             b2.set_device("cpp_standalone", build_on_run=False)
             dev = get_device()
             dev.reinit()
