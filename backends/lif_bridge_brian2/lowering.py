@@ -30,17 +30,19 @@ from typing import Any
 import brian2 as b2
 import numpy as np
 
-from lif_bridge.errors import UnsupportedLayerError, ValidationError
+from lif_bridge.errors import UnsupportedLayerError
 from lif_bridge.network import (
     AvgPool2d,
     Conv2d,
     Dense,
     Flatten,
+    Identity,
     MaxPool2d,
     Network,
     Population,
     Simulation,
 )
+from lif_bridge.plan import NetworkPlan, lower
 from lif_bridge_brian2.equations import apply_input_code
 from lif_bridge_brian2.inputs import InputGroup, InputRoute, input_route, make_input
 from lif_bridge_brian2.maxpool import COUNTER
@@ -83,7 +85,10 @@ class LayerMap:
     populations
         Population name -> the description's :class:`~lif_bridge.network.Population`.
     synapse_counts
-        Population name -> number of layer synapses.
+        Population name -> number of layer synapses (all its projections).
+    projections
+        Population name -> the ``Synapses`` of each incoming projection, in the order of the
+        description (a chain population has one).
     """
 
     groups: dict[str, LIFGroup]
@@ -100,6 +105,7 @@ class LayerMap:
     steps: int
     samples: int
     namespace: dict[str, Any] = field(default_factory=dict)
+    projections: dict[str, list[b2.Synapses]] = field(default_factory=dict)
 
     @property
     def duration(self) -> b2.Quantity:
@@ -124,24 +130,17 @@ class LayerMap:
         return out
 
 
-def check_layers(network: Network, route: InputRoute) -> None:
-    """Refuse layer types the lowering does not know, and a max pool on analog input."""
+def check_layers(network: Network) -> None:
+    """Refuse layer types the lowering does not know (the plan refuses a max pool on analog
+    input)."""
     parts = [*(network.layers or ())]
     for pop in network.populations:
-        for e in edges(pop):
-            parts += [*e.gates, *e.linear_stages] + (
-                [] if hasattr(e.map, "unit_scale") else [e.map]
-            )
+        for e in pop.projections:
+            parts += [*e.stages] + ([] if isinstance(e.map, Identity) else [e.map])
     for layer in parts:
         if not isinstance(layer, SUPPORTED):
             raise UnsupportedLayerError(
                 layer.name, type(layer).__name__, "brian2 backend", (t.__name__ for t in SUPPORTED)
-            )
-    for pop in network.populations:
-        if route is InputRoute.CURRENT and any(e.gates for e in edges(pop) if e.source < 0):
-            raise ValidationError(
-                f"MaxPool2d before {pop.name!r}: spiking max pooling needs spikes, but the "
-                "ConstantCurrent encoder gives analog input; use a spiking encoder"
             )
 
 
@@ -155,23 +154,20 @@ def _clock(dt: float) -> b2.Clock:
     return b2.Clock(dt=dt * b2.second, name="lif_clock")
 
 
-def _max_pooled(network: Network) -> set[int]:
+def _max_pooled(plan: NetworkPlan) -> set[int]:
     """Indices of the groups (``-1``: the input) read by a max pool: they need a counter."""
-    return {e.source for p in network.populations for e in edges(p) if e.gates}
+    return {e.source for p in plan.populations for e in edges(p) if e.gates}
 
 
 def _populations(
-    network: Network, route: InputRoute, counted: set[int], dt: float, preset: UnitPreset,
-    clock: b2.Clock, ns: dict[str, Any],
+    plan: NetworkPlan, counted: set[int], dt: float, preset: UnitPreset, clock: b2.Clock,
+    ns: dict[str, Any],
 ) -> dict[str, LIFGroup]:  # fmt: skip
     """One :class:`LIFGroup` per population, with its window reset and input application."""
     groups: dict[str, LIFGroup] = {}
-    for idx, pop in enumerate(network.populations):
-        analog = tuple(
-            k
-            for k, e in enumerate(edges(pop))
-            if route is InputRoute.CURRENT and e.source < 0 and not e.gates
-        )
+    for idx, pplan in enumerate(plan.populations):
+        pop = pplan.population
+        analog = tuple(k for k, pr in enumerate(pplan.projections) if pr.analog)
         extra = (COUNTER if idx in counted else "") + "".join(f"a_ext{k} : volt\n" for k in analog)
         name = brian2_name(pop.name)
         grp = LIFGroup(pop, dt=dt, units=preset, extra=extra, clock=clock, name=name, namespace=ns)
@@ -238,26 +234,30 @@ def to_brian2(
         next run (:mod:`lif_bridge_brian2.populations`).
     """
     route = input_route(simulation) if route is None else route
-    check_layers(network, route)
+    check_layers(network)
+    plan = lower(network, simulation)
     preset = get_preset(units)
     dt = simulation.dt
     clock = _clock(dt)
     ns: dict[str, Any] = {"W_steps": simulation.steps}
-    counted = _max_pooled(network)
+    counted = _max_pooled(plan)
     inp = make_input(route, network.n_inputs, samples, simulation, counter=-1 in counted,
                      clock=clock, namespace=ns, values=inputs)  # fmt: skip
-    groups = _populations(network, route, counted, dt, preset, clock, ns)
+    groups = _populations(plan, counted, dt, preset, clock, ns)
     objects: dict[str, Any] = {inp.group.name: inp.group, **{g.name: g for g in groups.values()}}
     pools: dict[str, b2.NeuronGroup] = {}
     synapses: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
+    projections: dict[str, list[b2.Synapses]] = {}
     order = 1
     pops = network.populations
     pooled: set[int] = set()
-    for pop in pops:
+    for pplan in plan.populations:
+        pop = pplan.population
         names: list[str] = []
+        edge_syns: list[b2.Synapses] = []
         counts[pop.name] = 0
-        for k, edge in enumerate(edges(pop)):
+        for k, edge in enumerate(edges(pplan)):
             src = inp.group if edge.source < 0 else groups[pops[edge.source].name]
             event = inp.event if edge.source < 0 else "spike"
             proj = add_projection(pop, k, edge, src, event, groups[pop.name],
@@ -267,8 +267,10 @@ def to_brian2(
             objects.update({o.name: o for o in proj.objects})
             pools.update(proj.pools)
             names += proj.names
+            edge_syns.append(proj.synapses)
             counts[pop.name] += proj.n_synapses
         synapses[pop.name] = names
+        projections[pop.name] = edge_syns
     spike_mons, state_mons = _monitors(network, simulation, groups, monitor_counts)
     objects.update({m.name: m for m in (*spike_mons.values(), *state_mons.values())})
     lmap = LayerMap(
@@ -286,5 +288,6 @@ def to_brian2(
         steps=simulation.steps,
         samples=samples,
         namespace=ns,
+        projections=projections,
     )
     return b2.Network(*objects.values()), lmap

@@ -86,6 +86,7 @@ def add_maxpool(
     window: b2.Quantity,
     namespace: dict[str, Any],
     count: bool = True,
+    windows_of: np.ndarray | None = None,
 ) -> tuple[PoolStage, int]:
     """Add one max-pool stage reading ``event`` of ``units``; return it and the next order.
 
@@ -118,8 +119,11 @@ def add_maxpool(
     count
         Whether to add the ``count`` synapses; ``False`` when another stage already counts
         the spikes of ``units`` (two pools reading one group must not count them twice).
+    windows_of
+        The ``(n_out, k)`` window table (the core plan's ``GatePlan.windows``); default
+        :func:`~lif_bridge.connectivity.pool_windows` of ``stage`` and ``shape``.
     """
-    win = pool_windows(stage, shape)
+    win = pool_windows(stage, shape) if windows_of is None else windows_of
     n_out, k = win.shape
     n_words = -(-k // _TAPS_PER_WORD)
     masks = [f"mask{q}" for q in range(n_words)]

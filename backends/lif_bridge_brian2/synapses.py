@@ -23,9 +23,10 @@ import brian2 as b2
 import numpy as np
 import scipy.sparse as sp
 
-from lif_bridge.connectivity import layer_matrix, population_matrix
+from lif_bridge.connectivity import population_matrix
 from lif_bridge.errors import BackendError, ValidationError
 from lif_bridge.network import MaxPool2d, Population
+from lif_bridge.plan import PopulationPlan
 from lif_bridge_brian2.equations import on_pre_code
 from lif_bridge_brian2.maxpool import add_maxpool
 
@@ -40,41 +41,45 @@ __all__ = [
 
 @dataclass(frozen=True)
 class EdgeView:
-    """What the lowering reads of one incoming projection."""
+    """What the lowering reads of one incoming projection (from the core's plan)."""
 
     source: int
     gates: tuple[MaxPool2d, ...]
+    windows: tuple[np.ndarray, ...]
     linear_stages: tuple[Any, ...]
     map: Any
     delay: int
     source_shape: tuple[int, ...]
+    gated_shape: tuple[int, ...]
 
 
-def edges(pop: Population) -> tuple[EdgeView, ...]:
-    """The incoming projections of ``pop`` (a chain population: its single layer)."""
-    projections = getattr(pop, "projections", None)
-    if projections is None:
-        return (EdgeView(pop.source, pop.gates, pop.linear_stages, pop.layer, 0, pop.source_shape),)
+def edges(plan: PopulationPlan) -> tuple[EdgeView, ...]:
+    """The incoming projections of a population, as the core's plan lists them."""
     return tuple(
-        EdgeView(e.source, e.gates, e.linear_stages, e.map, int(e.delay), e.source_shape)
-        for e in projections
+        EdgeView(
+            source=pr.source,
+            gates=pr.edge.gates,
+            windows=tuple(g.windows for g in pr.gates),
+            linear_stages=pr.edge.linear_stages,
+            map=pr.edge.map,
+            delay=int(pr.delay),
+            source_shape=pr.edge.source_shape,
+            gated_shape=pr.edge.gated_shape,
+        )
+        for pr in plan.projections
     )
 
 
-def edge_matrix(edge: EdgeView, gated_shape: tuple[int, ...]) -> sp.csr_matrix:
-    """The composed linear map of an edge after its gates: linear stages, then the map."""
-    if not hasattr(edge.map, "unit_scale"):  # Dense or Conv2d
-        matrix = population_matrix(edge.map, edge.linear_stages, gated_shape)
-        if matrix is None:  # the description forbids a max pool after a linear stage
-            raise ValidationError("max pooling after a linear stage")
-        return matrix
-    shape, total = gated_shape, None
-    for stage in edge.linear_stages:
-        m = layer_matrix(stage, shape)
-        total = m if total is None else (m @ total).tocsr()
-        shape = stage.output_shape(shape)
-    diag = sp.diags(edge.map.unit_scale(shape)).tocsr()
-    return diag if total is None else (diag @ total).tocsr()
+def edge_matrix(edge: EdgeView) -> sp.csr_matrix:
+    """The composed linear map of an edge after its gates, in charge (not divided by C_m).
+
+    The plan's ``matrix`` is this one divided by ``C_m``; Brian2 keeps the two apart
+    (``w*inv_C_m_post``, the same product) so that a lab can edit ``C_m`` or ``w``.
+    """
+    matrix = population_matrix(edge.map, edge.linear_stages, edge.gated_shape)
+    if matrix is None:  # the description forbids a max pool after a linear stage
+        raise ValidationError("max pooling after a linear stage")
+    return matrix
 
 
 @dataclass
@@ -137,6 +142,7 @@ def add_projection(
             window=namespace["W_steps"] * clock.dt,
             namespace=namespace,
             count=first or q > 0,
+            windows_of=edge.windows[q],
         )
         if q == 0:
             counted.add(edge.source)
@@ -144,7 +150,7 @@ def add_projection(
         objects += [o for o in (st.windows, st.count, st.gate) if o is not None]
         src, event, shape = st.windows, "pool", stage.output_shape(shape)
     try:
-        coo = edge_matrix(edge, shape).tocoo()
+        coo = edge_matrix(edge).tocoo()
     except ValidationError as exc:
         raise ValidationError(f"{pop.name!r}, projection {k}: {exc}") from exc
     keep = coo.data != 0

@@ -124,7 +124,6 @@ def test_bad_device_and_missing_compiler(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_unsupported_layer_is_named() -> None:
-    from lif_bridge_brian2.inputs import InputRoute
     from lif_bridge_brian2.lowering import SUPPORTED, check_layers
 
     class Strange:
@@ -135,12 +134,12 @@ def test_unsupported_layer_is_named() -> None:
         populations = ()
 
     with pytest.raises(UnsupportedLayerError, match="'odd1' of type Strange"):
-        check_layers(FakeNet(), InputRoute.RATE)  # type: ignore[arg-type]
+        check_layers(FakeNet())  # type: ignore[arg-type]
     # the message names what is supported: every layer type of the description
     from lif_bridge.network import AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d
 
     with pytest.raises(UnsupportedLayerError) as err:
-        check_layers(FakeNet(), InputRoute.RATE)  # type: ignore[arg-type]
+        check_layers(FakeNet())  # type: ignore[arg-type]
     for kind in (AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d):
         assert kind in SUPPORTED
         assert kind.__name__ in str(err.value)
