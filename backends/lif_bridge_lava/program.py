@@ -104,12 +104,10 @@ class _Runtime:
 
     def release(self, *, graceful: bool = True) -> None:
         """Stop the runtime (``stop()`` if ``graceful``), kill what remains, delete the folder."""
-        handle, self.handle = self.handle, None
+        handle, actors, infra = self.handle, self.actors(), self.infrastructure()
+        self.handle = None
         if handle is not None and self.started:
             self.started = False
-            self.handle = handle
-            actors, infra = self.actors(), self.infrastructure()
-            self.handle = None
             if graceful:
                 stopper = threading.Thread(target=_quiet_stop, args=(handle,), daemon=True)
                 stopper.start()
