@@ -38,6 +38,7 @@ EXPERIMENTS: dict[str, str] = {
     "CNN": "cnn",
     "ERR": "err",
     "STUDY": "study",
+    "TTFS": "ttfs",
 }
 
 

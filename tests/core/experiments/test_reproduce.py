@@ -38,6 +38,7 @@ def test_quick_all_end_to_end(tmp_path: Path, mnist_dir: str) -> None:
         ("CNN", "cnn_"),
         ("ERR", "err_"),
         ("STUDY", "study/*/"),
+        ("TTFS", "ttfs_"),
     ):
         assert f"## {key}" in report
         _check_pngs(out, prefix)
@@ -73,7 +74,7 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_names() -> None:
-    assert resolve_names(["all"]) == ["S1", "S2", "FC", "CNN", "ERR", "STUDY"]
+    assert resolve_names(["all"]) == ["S1", "S2", "FC", "CNN", "ERR", "STUDY", "TTFS"]
     assert resolve_names(["err", "S1"]) == ["S1", "ERR"]
     with pytest.raises(ValidationError, match="CIFAR"):
         resolve_names(["DEEP"])
