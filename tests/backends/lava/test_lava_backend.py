@@ -37,6 +37,11 @@ def _children() -> set[int]:
     return keep
 
 
+def _runners() -> int:
+    """Live threads that make blocking Lava calls (one per running program)."""
+    return sum(t.name == "lava-runner" for t in threading.enumerate())
+
+
 def _same(a, b) -> None:
     for name in b.counts:
         np.testing.assert_array_equal(a.counts[name], b.counts[name], err_msg=name)
@@ -61,6 +66,7 @@ def test_many_runs_one_program_chunked() -> None:
     x = random_inputs(net, 5, seed=2)
     sim = Simulation(steps=30, encoder=Poisson(seed=3), readout=Readout(counts="all"))
     want = simulate(net, x, sim, "reference")
+    runners_before = _runners()
     program = get_backend("lava", precision="float", chunk=2).lower(net, sim)
     try:
         first = program.run(x[:3])
@@ -74,6 +80,8 @@ def test_many_runs_one_program_chunked() -> None:
         np.testing.assert_array_equal(again.counts[name], want.counts[name][:3])
     with pytest.raises(BackendError, match="closed"):
         program.run(x[:1])
+    time.sleep(0.2)
+    assert _runners() <= runners_before  # the program's runner thread has ended
 
 
 @pytest.mark.parametrize("architecture", ["dense", "mixed"])
