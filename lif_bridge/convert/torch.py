@@ -134,6 +134,8 @@ def from_torch(
     layer_rate: float | None = None,
     weights: str | os.PathLike[str] | None = None,
     progress: bool = False,
+    coding: Literal["rate", "ttfs"] = "rate",
+    ttfs_options: dict[str, Any] | None = None,
 ) -> Network:
     """Convert a trained feed-forward ReLU network into a Linear LIF :class:`Network`.
 
@@ -171,6 +173,12 @@ def from_torch(
         State-dict file (``.pt``/``.pth`` or ``.npz``) for a factory or a module.
     progress
         Show a progress bar while the calibration set runs.
+    coding
+        ``"rate"`` (the Linear LIF rate coding above) or ``"ttfs"`` (time-to-first-spike
+        coding, :mod:`lif_bridge.ttfs`: the weights as trained, windows from ``calibration``,
+        which is then required; the rate options must keep their defaults).
+    ttfs_options
+        ``safety``, ``tau_c``, ``time_budget`` of :func:`lif_bridge.ttfs.convert_ttfs`.
 
     Returns
     -------
@@ -207,7 +215,8 @@ def from_torch(
     if max_rate is not None and (not math.isfinite(float(max_rate)) or float(max_rate) <= 0):
         raise ConversionError(f"max_rate must be a finite rate > 0 Hz, got {max_rate!r}")
     neuron_template(neurons)
-    if normalize != "none":
+    _check_coding(coding, normalize, calibration, ttfs_options)
+    if normalize != "none" or coding == "ttfs":
         as_calibration_array(calibration, shape)  # fail before the (slow) model load
 
     module = load_model(model, input_shape=shape, weights=weights)
@@ -231,6 +240,10 @@ def from_torch(
             "folded_batchnorm": {a.name: a.folded for a in ann if a.folded},
         },
     }
+    if coding == "ttfs":
+        from lif_bridge.ttfs.convert import convert_ttfs
+
+        return convert_ttfs(raw, calibration=calibration, metadata=metadata, **(ttfs_options or {}))
     return convert_network(
         raw,
         bias_mode=bias_mode,
@@ -284,6 +297,30 @@ def _check_ann_view(raw: Network, module: Any, shape: tuple[int, ...]) -> None:
             f"the converted layers do not reproduce the model's output (max difference {err:.3g}"
             f" on random inputs); the forward does something the layers do not show"
         )
+
+
+def _check_coding(
+    coding: str, normalize: str, calibration: Any, ttfs_options: dict[str, Any] | None
+) -> None:
+    if coding not in ("rate", "ttfs"):
+        raise ConversionError(f"unknown coding {coding!r}; choose 'rate' or 'ttfs'")
+    if coding == "rate":
+        if ttfs_options:
+            raise ConversionError("ttfs_options are for coding='ttfs' only")
+        return
+    if normalize != "none":
+        raise ConversionError(
+            "coding 'ttfs' uses the trained weights as they are: drop normalize (TTFS sizes its "
+            "time windows from the calibration data instead)"
+        )
+    if calibration is None:
+        raise ConversionError(
+            "TTFS coding needs calibration data to size its time windows: give calibration= "
+            "(CLI: --calibrate-on mnist|digits|FILE.npz)"
+        )
+    unknown = sorted(set(ttfs_options or {}) - {"safety", "tau_c", "time_budget"})
+    if unknown:
+        raise ConversionError(f"unknown ttfs_options {unknown}; use safety, tau_c, time_budget")
 
 
 def _describe(model: Any) -> str:
