@@ -244,11 +244,14 @@ def _stage_shape(op: Op, shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def fold_graph(
-    nodes: list[tuple[Any, Op | None, list[Any]]], first: Any, result: Any
+    nodes: list[tuple[Any, Op | None, list[Any]]],
+    first: Any,
+    result: Any,
+    input_shape: tuple[int, ...],
 ) -> list[GraphPop]:
     """The populations of a read graph (see the module docstring); the last is the output."""
     folder = _Folder()
-    values: dict[Any, Any] = {first: _Rates(INPUT_SOURCE, [], ())}
+    values: dict[Any, Any] = {first: _Rates(INPUT_SOURCE, [], tuple(input_shape))}
     for node, op, inputs in nodes:
         if op is None:
             continue

@@ -82,8 +82,8 @@ def test_unsupported_nested_module_and_function() -> None:
         lb.from_torch(Sig(), input_shape=(4,))
 
 
-def test_residual_add_is_refused() -> None:
-    with pytest.raises(lb.UnsupportedLayerError, match=r"layer 'add' of type add"):
+def test_residual_add_feeding_a_linear_is_refused() -> None:
+    with pytest.raises(lb.ConversionError, match=r"node 'fc2' \(Linear\): its input has no ReLU"):
         lb.from_torch(_residual(), input_shape=(4,))
 
 
