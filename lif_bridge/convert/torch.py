@@ -279,8 +279,9 @@ def _read_ops(module: Any, shape: tuple[int, ...], coding: str) -> list[Any]:
         joined = sorted({t.source for p in pops if len(p.terms) > 1 for t in p.terms})
         raise ConversionError(
             f"the model is a graph ({len(pops)} populations; sources summed or concatenated: "
-            f"{', '.join(joined)}): its description needs populations with several "
-            "projections (lif_bridge.network graphs), which this build does not have yet"
+            f"{', '.join(joined)}); its graph description is built "
+            "(lif_bridge.convert.assemble_graph), but normalisation, the ANN-view check and the "
+            "backends do not run graphs in this build yet"
             + (" (and coding='ttfs' converts chains only)" if coding == "ttfs" else "")
         )
     return as_chain(steps, first, result, what)

@@ -201,3 +201,33 @@ def test_a_module_applied_twice_gets_one_projection_per_use() -> None:
     x = torch.rand(2, 1, 6, 6)
     with torch.no_grad():
         np.testing.assert_allclose(_evaluate(pops, x.double()), model(x), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["mnist_resnet", "mnist_inception"])
+def test_folded_graph_assembles_into_a_graph_network(name: str, tmp_path: Path) -> None:
+    from lif_bridge.convert.assemble_graph import assemble_graph
+    from lif_bridge.zoo.graph_nets import GRAPH_NETS
+
+    torch.manual_seed(0)
+    model = _randomised(GRAPH_NETS[name]())
+    pops = _fold(model, (1, 28, 28))
+    net = assemble_graph(pops, (1, 28, 28))
+    assert not net.is_chain
+    assert [p.name for p in net.populations] == [p.name for p in pops]
+    for pop, folded in zip(net.populations, pops, strict=True):
+        assert pop.shape == folded.shape
+        assert [e.source_name for e in pop.projections] == [
+            "input" if t.source == "input" else t.source for t in folded.terms
+        ]
+        np.testing.assert_array_equal(pop.ann_bias, folded.bias)
+    assert net.output.ann_activation == "identity"
+    if name == "mnist_resnet":
+        conv, shortcut = net.population("layer1.conv2").projections
+        bn2, conv2 = model.layer1.bn2, model.layer1.conv2
+        scale = (bn2.weight / torch.sqrt(bn2.running_var + bn2.eps)).detach().double().numpy()
+        # the BN before the add folds into its own branch only; the identity keeps scale 1
+        np.testing.assert_allclose(np.asarray(shortcut.map.scale), 1.0)
+        want = conv2.weight.detach().double().numpy() * scale[:, None, None, None]
+        np.testing.assert_allclose(conv.map.weight, want, rtol=1e-6)
+    path = lb.save_network(tmp_path / "g.npz", net)
+    assert lb.load_network(path) == net
