@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from lif_bridge.convert.trace import unsupported
-from lif_bridge.errors import ConversionError, FileFormatError
+from lif_bridge.errors import ConversionError, FileFormatError, one_line
 
 __all__ = ["load_torchscript", "rebuild_scripted"]
 
@@ -104,6 +104,22 @@ def _rebuild_leaf(sub: Any, path: str) -> nn.Module:
     return mod
 
 
+def _check_script_finite(script: Any) -> None:
+    """Refuse NaN/infinite or complex parameters before anything runs the scripted model."""
+    for name, tensor in [*script.named_parameters(), *script.named_buffers()]:
+        if tensor.is_complex():
+            raise ConversionError(
+                f"TorchScript parameter {name!r} is complex ({tensor.dtype}); a spiking network "
+                "needs real weights"
+            )
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise ConversionError(
+                f"TorchScript parameter {name!r} holds {bad} NaN or infinite values; the model "
+                "cannot be converted (check the training run that produced the file)"
+            )
+
+
 def rebuild_scripted(script: Any, input_shape: tuple[int, ...]) -> nn.Module:
     """An eager ``nn.Sequential`` equivalent to a loaded TorchScript module.
 
@@ -131,6 +147,7 @@ def rebuild_scripted(script: Any, input_shape: tuple[int, ...]) -> nn.Module:
                 "model as nn.Sequential of standard layers (or use module:factory with weights)"
             )
         leaves.append((path.replace(".", "_"), _rebuild_leaf(sub, path)))
+    _check_script_finite(script)
     model = nn.Sequential(OrderedDict(leaves)).eval()
     gen = torch.Generator().manual_seed(0)
     x = torch.rand((4, *input_shape), generator=gen)
@@ -141,7 +158,7 @@ def rebuild_scripted(script: Any, input_shape: tuple[int, ...]) -> nn.Module:
     except Exception as exc:
         raise ConversionError(
             f"the TorchScript model does not run on inputs of shape (N, "
-            f"{', '.join(map(str, input_shape))}) as a chain of its layers ({exc})"
+            f"{', '.join(map(str, input_shape))}) as a chain of its layers ({one_line(exc)})"
         ) from exc
     if (
         not isinstance(expected, torch.Tensor)
@@ -164,7 +181,7 @@ def load_torchscript(path: str) -> Any:
         return torch.jit.load(path, map_location="cpu")
     except Exception as exc:
         raise FileFormatError(
-            f"{path}: not a TorchScript model ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+            f"{path}: not a TorchScript model ({one_line(exc)}); "
             "give a file saved with torch.jit.save, or 'module.path:factory' with --weights "
             "for a state_dict"
         ) from exc

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import fx, nn
 
-from lif_bridge.errors import ConversionError, UnsupportedLayerError
+from lif_bridge.errors import ConversionError, UnsupportedLayerError, one_line
 
 __all__ = ["SUPPORTED", "Op", "trace_ops", "unsupported"]
 
@@ -379,8 +379,8 @@ def trace_ops(model: nn.Module, input_shape: tuple[int, ...]) -> list[Op]:
         gm = fx.GraphModule(tracer.root, graph)
     except Exception as exc:  # fx raises many types for untraceable code
         raise ConversionError(
-            f"torch.fx could not trace {type(model).__name__}.forward ({type(exc).__name__}: "
-            f"{exc}); data-dependent control flow is not supported: write forward as a plain "
+            f"torch.fx could not trace {type(model).__name__}.forward ({one_line(exc)}); "
+            "data-dependent control flow is not supported: write forward as a plain "
             "sequence of layers"
         ) from exc
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
@@ -395,7 +395,7 @@ def trace_ops(model: nn.Module, input_shape: tuple[int, ...]) -> list[Op]:
     except Exception as exc:
         raise ConversionError(
             f"the model does not run on inputs of shape (N, {', '.join(map(str, input_shape))}) "
-            f"({type(exc).__name__}: {exc}); check input_shape"
+            f"({one_line(exc)}); check input_shape"
         ) from exc
 
     modules = dict(gm.named_modules())
