@@ -44,7 +44,7 @@ reset at the start of every sample window.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import brian2 as b2
@@ -53,7 +53,7 @@ import numpy as np
 from lif_bridge.connectivity import pool_windows
 from lif_bridge.network import MaxPool2d
 
-__all__ = ["COUNTER", "MaxPoolChain", "PoolStage", "add_maxpool"]
+__all__ = ["COUNTER", "PoolStage", "add_maxpool"]
 
 #: Name of the running-count variable a unit group needs when a max pool reads it.
 COUNTER = "c_pool : integer  # spikes since the start of the sample window (max-pool gate)\n"
@@ -71,19 +71,6 @@ class PoolStage:
     count: b2.Synapses
     gate: b2.Synapses
     n_windows: int
-
-
-@dataclass
-class MaxPoolChain:
-    """The stages between a unit group and a weighted layer, and the next free ``order``."""
-
-    stages: list[PoolStage] = field(default_factory=list)
-    order: int = 0
-
-    @property
-    def objects(self) -> list[Any]:
-        """Every Brian2 object of the chain (for the network)."""
-        return [o for st in self.stages for o in (st.windows, st.count, st.gate)]
 
 
 def add_maxpool(
@@ -157,7 +144,8 @@ def add_maxpool(
         name=f"{name}_count",
         namespace=namespace,
     )
-    count.connect(j="i")
+    idx = np.arange(len(units), dtype=np.int32)
+    count.connect(i=idx, j=idx)  # arrays: no code generation (j="i" would compile)
     count.pre.order = order  # a pathway runs at order -1 unless told otherwise
     # Per synapse (window tap t, word q = t // 30): b<q> = 2**(t % 30) in its own word, else 0;
     # L<q> = 2**30 for the words below t's (their mask must be 0), 2**(t % 30) for its own word

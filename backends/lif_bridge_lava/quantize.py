@@ -69,8 +69,6 @@ DECAY_UNITY = 2**DECAY_BITS
 BIAS_MANT_MAX = 2**12 - 1
 BIAS_EXP_MAX = 7
 VTH_MANT_MAX = 2**17 - 1
-#: integer voltage units per unit of weight mantissa (stored 2·m, shifted by ACT_SHIFT)
-JUMP_PER_MANT = 2 ** (ACT_SHIFT + 1)
 
 
 @dataclass(frozen=True)

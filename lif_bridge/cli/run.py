@@ -91,6 +91,10 @@ def _run(args: argparse.Namespace) -> int:
         inputs = [args.network, args.data if Path(args.data).is_file() else None]
         check_writable(args.save, what="--save", inputs=inputs)
     network, saved = load_network_and_simulation(args.network)
+    if network.metadata.get("coding") == "ttfs":
+        from lif_bridge.ttfs.cli import run_ttfs
+
+        return run_ttfs(args, network)
     sim = _simulation(args, saved)
     x, y = load_split(args.data, args.split, args.data_dir, args.limit)
     x = scale_to_unit(x) if args.scale_inputs else x

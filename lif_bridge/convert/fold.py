@@ -1,6 +1,6 @@
 """Turn a chain of traced operations into weighted layers with folded batch norm (internal).
 
-Pure numpy: the input is the list of :class:`~lif_bridge.convert.trace.Op` that
+Pure numpy: the input is the list of :class:`~lif_bridge.convert.ops.Op` that
 :func:`~lif_bridge.convert.trace.trace_ops` reads from a torch model.
 
 Folding
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from lif_bridge.convert.trace import SUPPORTED, WHERE, Op
+from lif_bridge.convert.ops import SUPPORTED, WHERE, Op
 from lif_bridge.errors import ConversionError, UnsupportedLayerError
 
 __all__ = ["AnnLayer", "Stage", "fold_ops"]

@@ -125,6 +125,8 @@ def convert_network(
     factors: Sequence[float] | None = None,
     progress: bool = False,
     metadata: dict[str, Any] | None = None,
+    coding: Literal["rate", "ttfs"] = "rate",
+    ttfs_options: dict[str, Any] | None = None,
 ) -> Network:
     """Scale a raw network into a Linear LIF network (see the module docstring).
 
@@ -140,6 +142,10 @@ def convert_network(
         methods, or reused from another conversion); then ``normalize`` must be ``"none"``.
     metadata
         Merged into the result's metadata (``"conversion"`` is filled in here).
+    coding, ttfs_options
+        ``coding="ttfs"`` hands over to :func:`lif_bridge.ttfs.convert_ttfs` (with
+        ``calibration`` and ``ttfs_options``) instead of scaling; see
+        :func:`lif_bridge.from_torch`.
 
     Raises
     ------
@@ -148,6 +154,12 @@ def convert_network(
     MappingDomainError
         In ``bias_mode="leak"`` where a layer's bias cannot be a leak (layer named).
     """
+    if coding == "ttfs":
+        if normalize != "none" or factors is not None:
+            raise ConversionError("coding 'ttfs' takes neither normalize nor factors")
+        from lif_bridge.ttfs.convert import convert_ttfs
+
+        return convert_ttfs(raw, calibration=calibration, metadata=metadata, **(ttfs_options or {}))
     if bias_mode not in BIAS_MODES:
         raise ConversionError(
             f"unknown bias_mode {bias_mode!r}; choose one of {', '.join(BIAS_MODES)}"

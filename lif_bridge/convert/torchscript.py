@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lif_bridge.convert.trace import unsupported
+from lif_bridge.convert.ops import unsupported
 from lif_bridge.errors import ConversionError, FileFormatError, one_line
 
 __all__ = ["load_torchscript", "rebuild_scripted"]
@@ -182,6 +182,6 @@ def load_torchscript(path: str) -> Any:
     except Exception as exc:
         raise FileFormatError(
             f"{path}: not a TorchScript model ({one_line(exc)}); "
-            "give a file saved with torch.jit.save, or 'module.path:factory' with --weights "
-            "for a state_dict"
+            "give a file saved with torch.jit.save, a .pt2 saved with torch.export.save, or "
+            "'module.path:factory' with --weights for a state_dict"
         ) from exc

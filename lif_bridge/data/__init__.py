@@ -73,24 +73,15 @@ def load_digits(
 
     Raises
     ------
-    DataError
-        If scikit-learn is not installed.
     ValidationError
         If ``split`` or ``limit`` is invalid.
     """
     del data_dir
     split = check_split(split)
     limit = check_limit(limit)
-    try:
-        from sklearn.datasets import load_digits as _sk_load_digits
-    except ImportError as exc:
-        raise DataError(
-            "the 'digits' data set ships with scikit-learn, which is not installed; "
-            "install it with: pip install scikit-learn"
-        ) from exc
-    bunch = _sk_load_digits()
-    images = np.asarray(bunch.images, dtype=np.float32) / np.float32(16.0)
-    labels = np.asarray(bunch.target, dtype=np.int64)
+    with np.load(_DIGITS_FILE, allow_pickle=False) as archive:
+        images = archive["images"].astype(np.float32) / np.float32(16.0)
+        labels = archive["labels"].astype(np.int64)
     n = images.shape[0]
     order = np.random.default_rng(_DIGITS_SEED).permutation(n)
     n_test = round(_DIGITS_TEST_FRACTION * n)

@@ -1,9 +1,10 @@
 """Every code block of the README runs as written.
 
 Blocks are taken from ``README.md`` in order. ``python`` blocks run in a fresh interpreter,
-``bash`` blocks in ``bash -e``, both in an empty temporary folder (so files they write land
-there) with ``$LIF_BRIDGE_CACHE`` pointing into it; ``toml`` blocks must parse; blocks without
-a language are pictures (diagrams, trees) and are not run.
+``bash`` blocks in ``bash -e``, both in a temporary folder that links the repository's
+top-level entries (so relative paths resolve and files they write land there), with
+``$LIF_BRIDGE_CACHE`` pointing into it; ``toml`` blocks must parse; blocks without a
+language are pictures (diagrams, trees) and are not run.
 
 An HTML comment on the line before a block marks it: ``<!-- readme-test: torch -->`` (or
 ``slow``, ``brian2``, ``lava``; several separated by commas) gives the test those pytest
@@ -108,6 +109,17 @@ def _params() -> list[object]:
     return out
 
 
+def _workdir(tmp_path: Path) -> Path:
+    """An empty folder that looks like the repository root (its entries linked in), so the
+    README's relative paths resolve while what a block writes lands in the folder."""
+    work = tmp_path / "repo"
+    work.mkdir()
+    for entry in ("lif_bridge", "backends", "examples", "scripts", "pyproject.toml"):
+        if (ROOT / entry).exists():
+            (work / entry).symlink_to(ROOT / entry)
+    return work
+
+
 def _env(tmp_path: Path, block: Block) -> dict[str, str]:
     shim_dir = tmp_path / ".shim"
     shim_dir.mkdir()
@@ -147,7 +159,12 @@ def test_readme_block_runs(block: Block, tmp_path: Path) -> None:
         else ["bash", "-e", "-c", block.code]
     )
     proc = subprocess.run(
-        cmd, cwd=tmp_path, env=_env(tmp_path, block), capture_output=True, text=True, timeout=900
+        cmd,
+        cwd=_workdir(tmp_path),
+        env=_env(tmp_path, block),
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, (
         f"README block at line {block.line} failed ({proc.returncode}):\n"

@@ -79,18 +79,17 @@ def test_many_runs_one_program_chunked() -> None:
 @pytest.mark.parametrize("architecture", ["dense", "mixed"])
 def test_fixed_matches_numpy_fixed_rules(architecture: str) -> None:
     from lif_bridge_lava.fixedsim import simulate_fixed
-    from lif_bridge_lava.lowering import population_jumps
-    from lif_bridge_lava.quantize import quantize_population
+    from lif_bridge_lava.lowering import lowered_edges, quantize_edges
 
     net = random_network(1, architecture, reset="zero", per_neuron=True, refractory=0.02)
     x = random_inputs(net, 3, seed=1)
     sim = Simulation(steps=50, encoder=Poisson(seed=7), readout=Readout(counts="all"))
-    lowered = population_jumps(net)
+    edges = lowered_edges(net)
     layers = [
-        quantize_population(m, p.layer.neurons.broadcast(p.size), sim.dt)
-        for p, (_, m, _) in zip(net.populations, lowered, strict=True)
+        quantize_edges(es, p.layer.neurons.broadcast(p.size), sim.dt)
+        for p, es in zip(net.populations, edges, strict=True)
     ]
-    stats = simulate_fixed(net, x, sim, layers, [w for w, _, _ in lowered])
+    stats = simulate_fixed(net, x, sim, layers, edges)
     got = simulate(net, x, sim, "lava", precision="fixed")
     for pop, st in zip(net.populations, stats, strict=True):
         np.testing.assert_array_equal(got.counts[pop.name], st.counts, err_msg=pop.name)
@@ -126,6 +125,27 @@ def test_no_orphans_after_model_failure() -> None:
     assert not os.path.exists(program.directory)
 
 
+def test_watchdog_ends_the_run_when_a_lava_process_dies() -> None:
+    """A killed Lava process (as after a crash inside any process model): one error, no hang."""
+    import signal
+
+    before = _children()
+    net = random_network(0, "dense")
+    program = get_backend("lava", chunk=400).lower(net, Simulation(steps=50))
+    program.run(random_inputs(net, 1))
+    victim = program._state.actors()[0].pid
+    timer = threading.Timer(1.0, os.kill, args=(victim, signal.SIGKILL))
+    timer.start()
+    t0 = time.perf_counter()
+    with pytest.raises(BackendError, match=r"processes died \(process .* exited with code -9\)"):
+        program.run(random_inputs(net, 400))
+    timer.cancel()
+    assert time.perf_counter() - t0 < 30
+    time.sleep(0.2)
+    assert _children() - before == set()
+    assert not os.path.exists(program.directory)
+
+
 def test_no_orphans_after_keyboard_interrupt() -> None:
     before = _children()
     net = random_network(0, "dense")
@@ -139,3 +159,66 @@ def test_no_orphans_after_keyboard_interrupt() -> None:
     timer.cancel()
     time.sleep(0.2)
     assert _children() - before == set()
+
+
+def _with_silent_second_projection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give every population a second, all-zero projection from the same source.
+
+    It runs through Lava's own ``Dense``/``Sparse`` (into ``a_in``) and adds exact zeros, so
+    the counts stay the reference's.
+    """
+    import dataclasses
+
+    import scipy.sparse as sp
+    from lif_bridge_lava import lowering
+
+    original = lowering.lowered_edges
+
+    def doubled(network):  # type: ignore[no-untyped-def]
+        out = []
+        for edges in original(network):
+            e = edges[0]
+            zero = sp.csr_matrix(e.jumps.shape)
+            out.append([e, dataclasses.replace(e, matrix=zero, jumps=zero)])
+        return out
+
+    monkeypatch.setattr(lowering, "lowered_edges", doubled)
+
+
+def test_second_projection_through_lava_dense_keeps_counts(monkeypatch) -> None:
+    _with_silent_second_projection(monkeypatch)
+    net = random_network(1, "conv_max", per_neuron=True, refractory=0.02)
+    x = random_inputs(net, 2, seed=3)
+    sim = Simulation(steps=30, encoder=Poisson(seed=2), readout=Readout(counts="all"))
+    want = simulate(net, x, sim, "reference")
+    program = get_backend("lava", precision="float").lower(net, sim)
+    try:
+        got = program.run(x)
+        assert program.process_count > len(net.populations)  # Dense/Sparse (+ source, relays)
+    finally:
+        program.close()
+    _same(got, want)
+
+
+def test_failure_inside_lava_dense_ends_the_run(monkeypatch) -> None:
+    """An exception in one of Lava's own process models: one clear error, no hang, no orphan."""
+    from lif_bridge_lava import require_lava
+
+    require_lava()
+    from lava.proc.dense import models as dense_models
+
+    def broken(self) -> None:  # type: ignore[no-untyped-def]
+        raise ValueError("weights corrupted")
+
+    _with_silent_second_projection(monkeypatch)
+    monkeypatch.setattr(dense_models.PyDenseModelFloat, "run_spk", broken)
+    before = _children()
+    net = random_network(0, "dense")
+    program = get_backend("lava").lower(net, Simulation(steps=20))
+    t0 = time.perf_counter()
+    with pytest.raises(BackendError, match="ValueError: weights corrupted"):
+        program.run(random_inputs(net, 2))
+    assert time.perf_counter() - t0 < 60
+    time.sleep(0.2)
+    assert _children() - before == set()
+    assert not os.path.exists(program.directory)

@@ -107,3 +107,21 @@ def test_fixed_voltage_saturates_at_24_bits() -> None:
     np.testing.assert_array_equal(v, [top, -top, 5])
     assert (high, low) == (1, 1)
     assert top == V_MAX  # the bound the fit report divides by
+
+
+def test_synapse_counts_agree_with_convert_and_name_the_folded_pool() -> None:
+    from lif_bridge.connectivity import synapse_count
+
+    net = random_network(0, "conv_avg")
+    report = loihi_report(net)
+    folded = 0
+    lowered = population_jumps(net)
+    for layer, pop, (_, matrix, _) in zip(report.layers, net.populations, lowered, strict=True):
+        assert layer.synapses == synapse_count(pop.layer, pop.input_shape)  # convert's count
+        assert layer.stored_synapses == matrix.nnz
+        assert layer.input_axons == int(np.count_nonzero(matrix.getnnz(axis=0)))
+        if layer.stored_synapses != layer.synapses:
+            folded += 1
+            assert any("average pool" in n for n in layer.notes)
+    assert folded, "conv_avg folds an average pool into a layer"
+    assert "stored" in report.to_text() and "average pool" in report.to_text()
