@@ -38,6 +38,7 @@ class BasicBlock(nn.Module):
         self.relu = nn.ReLU()
         self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(c_out)
+        self.out_relu = nn.ReLU()  # a module of its own: converters map each ReLU module once
         self.shortcut: nn.Module = nn.Identity()
         if stride != 1 or c_in != c_out:
             self.shortcut = nn.Sequential(
@@ -48,7 +49,7 @@ class BasicBlock(nn.Module):
         """The block's output (per-sample ``(c_out, H/stride, W/stride)``)."""
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return torch.relu(out + self.shortcut(x))
+        return self.out_relu(out + self.shortcut(x))
 
 
 class MnistResNet(nn.Module):
