@@ -15,6 +15,10 @@ naming the group and the variable:
 * a ``t_ref`` that differs between neurons (the description has one refractory period per
   population).
 
+Not covered: a parameter changed *after* a standalone build through Brian2's
+``device.run(run_args=...)`` reaches the binary without its derived constants; change parameters
+before the build (the backend's own standalone runs only replace the input table).
+
 Unedited values keep the description's exact numbers (a preset other than SI would otherwise
 round on the way back from Brian2's SI storage).
 """
