@@ -41,7 +41,9 @@ C. **Synapses** (spikes of *this* step, all populations): each population receiv
    spikes arrive ``k - 1`` steps earlier than those of the ``k`` weighted layers it skips; rates
    are unaffected once the window is long compared to ``k``, so this is a transient of ``k - 1``
    steps. A delay ``d_p = k - 1`` on the shortcut aligns the two paths (an option; every
-   backend honours delays identically).
+   backend honours delays identically). Measured on small converted residual graphs
+   (``benchmarks/bench_graph_delays.py``), aligning changed the agreement with the ANN by less
+   than one point at every window from 20 to 300 steps, so delays default to 0.
 
    Concatenation along channels (``torch.cat(..., dim=1)``) feeding a weighted map is that map
    split into one projection per source (:func:`lif_bridge.network.concat_projections`).

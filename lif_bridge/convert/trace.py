@@ -25,8 +25,8 @@ import torch
 from torch import fx, nn
 
 from lif_bridge.convert.fx_ops import fname, function_op, module_op
-from lif_bridge.convert.ops import SUPPORTED, Op, unsupported
-from lif_bridge.errors import ConversionError
+from lif_bridge.convert.ops import SUPPORTED, Op, join_op, unsupported
+from lif_bridge.errors import ConversionError, one_line
 
 __all__ = ["SUPPORTED", "Op", "as_chain", "trace_graph", "trace_ops", "unsupported"]
 
@@ -76,13 +76,16 @@ def trace_graph(model: nn.Module, input_shape: tuple[int, ...]) -> fx.GraphModul
     from torch.fx.passes.shape_prop import ShapeProp
 
     try:
-        tracer = fx.Tracer()  # torch.nn layers are leaves; containers are traced through
-        graph = tracer.trace(model)
-        gm = fx.GraphModule(tracer.root, graph)
+        if isinstance(model, fx.GraphModule):  # already a graph (e.g. read from TorchScript)
+            gm = model
+        else:
+            tracer = fx.Tracer()  # torch.nn layers are leaves; containers are traced through
+            graph = tracer.trace(model)
+            gm = fx.GraphModule(tracer.root, graph)
     except Exception as exc:  # fx raises many types for untraceable code
         raise ConversionError(
-            f"torch.fx could not trace {type(model).__name__}.forward ({type(exc).__name__}: "
-            f"{exc}); data-dependent control flow is not supported: write forward as a plain "
+            f"torch.fx could not trace {type(model).__name__}.forward ({one_line(exc)}); "
+            "data-dependent control flow is not supported: write forward as a plain "
             "sequence of layers"
         ) from exc
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
@@ -97,7 +100,7 @@ def trace_graph(model: nn.Module, input_shape: tuple[int, ...]) -> fx.GraphModul
     except Exception as exc:
         raise ConversionError(
             f"the model does not run on inputs of shape (N, {', '.join(map(str, input_shape))}) "
-            f"({type(exc).__name__}: {exc}); check input_shape"
+            f"({one_line(exc)}); check input_shape"
         ) from exc
     return gm
 
@@ -122,7 +125,8 @@ def fx_steps(gm: fx.GraphModule) -> Iterable[Step]:
         ins = _per_sample(inputs[0].meta["tensor_meta"].shape) if inputs else ()
         outs = _per_sample(meta.shape)
         if len(inputs) != 1:
-            yield node, Op("join", node_path(node), node_type(node, modules), ins, outs), inputs
+            name = node_type(node, modules).lstrip("_")
+            yield node, join_op(node_path(node), name, ins, outs, node.args, node.kwargs), inputs
         elif node.op == "call_module":
             yield node, module_op(modules[node.target], str(node.target), ins, outs), inputs
         elif node.op in ("call_function", "call_method"):
