@@ -49,7 +49,7 @@ from lif_bridge.connectivity import synapse_count
 from lif_bridge.errors import ValidationError
 from lif_bridge.network import Conv2d, Dense, Network, Simulation
 from lif_bridge.plan import lower
-from lif_bridge.semantics import leak_constants, refractory_steps
+from lif_bridge.semantics import refractory_steps
 from lif_bridge_lava.quantize import FixedPointLayer, quantize_jumps
 from lif_bridge_lava.synapses import Gates, Synapses
 
@@ -177,19 +177,14 @@ def split_columns(matrix: sp.csr_matrix, edges: list[LoweredEdge]) -> list[sp.cs
     return [sp.csr_matrix(csc[:, a:b]) for a, b in itertools.pairwise(bounds)]
 
 
-def _float_neurons(params: dict[str, np.ndarray], dt: float) -> dict[str, Any]:
-    d, v_inf = leak_constants(params["c_m"], params["g_l"], params["i_bias"], params["v_rest"], dt)
-    constants = {
-        "decay": d,
-        "v_inf": v_inf,
-        "if_step": params["i_bias"] * dt / params["c_m"],
-        "leaky": params["g_l"] > 0,
-    }
+def _float_neurons(pop_plan: Any) -> dict[str, Any]:
+    """Float model: volts, and the core's population plan (for ``leak_update``)."""
     return {
-        "v_th": params["v_th"],
-        "v_reset": params["v_reset"],
-        "v_rest": params["v_rest"],
-        "constants": constants,
+        "v_th": pop_plan.v_th,
+        "v_reset": pop_plan.v_reset,
+        "v_rest": pop_plan.v_rest,
+        "constants": {},
+        "population_plan": pop_plan,
         "q_v": 1.0,
     }
 
@@ -238,7 +233,7 @@ class _Builder:
             self.graph.others.append(self.source)
         return self.source.s_out
 
-    def population(self, pop: Any, edges: list[LoweredEdge]) -> None:
+    def population(self, pop: Any, edges: list[LoweredEdge], pop_plan: Any) -> None:
         """The :class:`LinearLIF` of ``pop``: its first edge inside, the others through Lava."""
         from lif_bridge_lava.procs.process import LinearLIF
 
@@ -257,7 +252,7 @@ class _Builder:
             neurons = _fixed_neurons(q)
         else:
             stored = [e.jumps for e in edges]
-            neurons = _float_neurons(params, dt)
+            neurons = _float_neurons(pop_plan)
         main = edges[0]
         label = str(len(self.graph.neurons))
         lif = LinearLIF(
@@ -330,6 +325,9 @@ def build_graph(
 ) -> LavaGraph:
     """Create and connect the Lava processes of ``network`` (nothing is compiled yet)."""
     builder = _Builder(network, simulation, precision, directory, gap)
-    for pop, edges in zip(network.populations, lowered_edges(network, simulation), strict=True):
-        builder.population(pop, edges)
+    plan = lower(network, simulation)
+    for pop, edges, pop_plan in zip(
+        network.populations, lowered_edges(network, simulation), plan.populations, strict=True
+    ):
+        builder.population(pop, edges, pop_plan)
     return builder.graph

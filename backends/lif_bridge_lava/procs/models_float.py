@@ -7,8 +7,9 @@ model supplies the floating-point arithmetic of phases A and C (voltages in volt
        v <- v + I_bias·dt / C_m         (IF neurons, g_l = 0)
     C: v <- v + a                       (a = Σ W·z / C_m [V])
 
-``decay``, ``v_inf``, ``if_step`` and ``leaky`` come from
-:func:`lif_bridge.semantics.leak_constants` through the process's ``constants``.
+Phase A is the core's :func:`lif_bridge.step.leak_update` on the population's
+:class:`lif_bridge.plan.PopulationPlan` (``d``, ``v_inf``, ``if_step``, ``leaky``), the same
+function the reference backend runs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
+from lif_bridge.step import leak_update
 from lif_bridge_lava.procs.models_base import AbstractLinearLIFModel
 from lif_bridge_lava.procs.process import LinearLIF
 
@@ -41,14 +43,8 @@ class PyLinearLIFFloat(AbstractLinearLIFModel):
     v_rest: np.ndarray = LavaPyType(np.ndarray, float)
 
     def leak(self, v: np.ndarray) -> np.ndarray:
-        """Phase A in floating point (see the module docstring)."""
-        c = self.constants
-        leaky = c["leaky"]
-        if leaky.all():
-            return c["v_inf"] + (v - c["v_inf"]) * c["decay"]
-        if not leaky.any():
-            return v + c["if_step"]
-        return np.where(leaky, c["v_inf"] + (v - c["v_inf"]) * c["decay"], v + c["if_step"])
+        """Phase A: the core's :func:`lif_bridge.step.leak_update` (see the module docstring)."""
+        return leak_update(self.proc_params["population_plan"], v)
 
     def integrate(self, v: np.ndarray, a: np.ndarray) -> np.ndarray:
         """Phase C: ``v + a``."""

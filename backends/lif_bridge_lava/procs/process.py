@@ -54,8 +54,9 @@ class LinearLIF(AbstractProcess):
     v_th, v_reset, v_rest
         Per-neuron threshold, reset and rest voltages (model units).
     constants
-        Float model: ``decay``, ``v_inf``, ``if_step`` (volts), ``leaky`` (bool); fixed model:
-        ``dv``, ``bias`` (ints).
+        Fixed model: ``dv``, ``bias`` (ints); empty for the float model.
+    population_plan
+        Float model: the core's :class:`lif_bridge.plan.PopulationPlan` (leak constants).
     main
         The main projection's synapses.
     from_input
@@ -94,11 +95,13 @@ class LinearLIF(AbstractProcess):
         counted: bool = False,
         traced: bool = False,
         q_v: float = 1.0,
+        population_plan: object = None,
         name: str | None = None,
     ) -> None:
         super().__init__(
             shape=shape,
             constants=constants,
+            population_plan=population_plan,
             main=main,
             from_input=bool(from_input),
             reset=reset,
