@@ -65,7 +65,7 @@ def handwritten(
         syns.append(s)
     mon = b2.SpikeMonitor(layers[1])
     net = b2.Network(inp, *layers, *syns, mon)
-    net.run(samples * window)
+    net.run(samples * window, namespace={})
     t0 = time.perf_counter()
     b2.device.build(directory=folder, compile=True, run=False, with_output=False)
     compile_s = time.perf_counter() - t0

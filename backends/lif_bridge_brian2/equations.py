@@ -42,7 +42,7 @@ import brian2 as b2
 import numpy as np
 from brian2.stateupdaters.base import StateUpdateMethod
 
-from lif_bridge.network import Population
+from lif_bridge.network import Neurons, Population
 from lif_bridge.semantics import leak_constants, refractory_steps
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "apply_input_code",
     "derived_constants",
     "neuron_equations",
+    "neurons_of",
     "on_pre_code",
     "parameter_values",
     "reset_code",
@@ -132,7 +133,7 @@ def neuron_equations(extra: str = "") -> b2.Equations:
 def parameter_values(pop: Population) -> dict[str, np.ndarray]:
     """The description's SI numbers of every parameter of :data:`PARAMETERS` (per neuron;
     ``t_ref`` one value)."""
-    nrn = pop.layer.neurons
+    nrn = neurons_of(pop)
     per_neuron = nrn.broadcast(pop.size)
     out = {name: per_neuron[field] for name, (field, _, _) in PARAMETERS.items() if name != "t_ref"}
     out["t_ref"] = np.array([float(nrn.refractory)])
@@ -163,21 +164,34 @@ def derived_constants(values: dict[str, np.ndarray], dt: float) -> dict[str, np.
 
 def reset_code(pop: Population) -> str:
     """``v -= v_th`` (Linear LIF) or ``v = v_reset`` (reset-to-zero)."""
-    return "v -= v_th" if pop.layer.neurons.reset == "subtract" else "v = v_reset"
+    return "v -= v_th" if neurons_of(pop).reset == "subtract" else "v = v_reset"
 
 
-def on_pre_code() -> str:
-    """Synaptic event: add the jump ``w/C_m`` (as ``w*inv_C_m``) to this step's sum."""
+def on_pre_code(delay: int = 0) -> str:
+    """Synaptic event: add the jump ``w/C_m`` (as ``w*inv_C_m``) to this step's sum.
+
+    With a delay of ``d`` steps an event arriving in the first ``d`` steps of a window started
+    in the previous sample and is dropped (each sample starts with empty delay lines).
+    """
+    if delay:
+        return f"a_in_post += int(t_in_timesteps % W_steps >= {delay})*(w*inv_C_m_post)"
     return "a_in_post += w*inv_C_m_post"
 
 
-def apply_input_code(analog: bool = False) -> str:
-    """Phase C end: add the step's summed jumps to ``v``, dropped while refractory.
+def neurons_of(pop: Population) -> Neurons:
+    """The neurons of a population (chain or graph description)."""
+    nrn = getattr(pop, "neurons", None)
+    return nrn if nrn is not None else pop.layer.neurons
+
+
+def apply_input_code(analog: tuple[int, ...] = ()) -> str:
+    """Phase C end: add the step's summed jumps (and the summed analog inputs ``a_ext<k>`` of
+    the edges ``k`` in ``analog``) to ``v``, dropped while refractory.
 
     Refractory is counted here from the steps since the last spike, ``n' - n < R``, not read
     from Brian2's ``not_refractory``: the threshold clears that flag in the spike's own step
     even when ``R = 0``, where the contract keeps the input.
     """
-    total = "(a_in + a_ext)" if analog else "a_in"
+    total = "(" + " + ".join(["a_in", *(f"a_ext{k}" for k in analog)]) + ")"
     gate = "int(timestep(t - lastspike, dt) >= timestep(t_ref_steps, dt))"
     return f"v += {gate}*{total}\na_in = 0*volt"

@@ -8,9 +8,9 @@ readout.
 
 Schedule of one step (Brian2's slots; the contract's phases in brackets):
 
-``start``      window reset at a sample start: ``v = v_rest``, counts, max-pool winners and
-               ``lastspike`` cleared (derived constants are refreshed before every run,
-               :mod:`.populations`)
+``start``      window reset at a sample start (``run_regularly`` every window, not every
+               step): ``v = v_rest``, counts, max-pool winners and ``lastspike`` cleared
+               (derived constants are refreshed before every run, :mod:`.populations`)
 ``groups``     state update, :class:`.equations.ContractExact`                          [A]
 ``thresholds`` ``v >= v_th`` (and not refractory); the input group emits ``e[n]``        [B]
 ``synapses``   max-pool gates and every layer's ``on_pre``: ``a_in_post += w*inv_C_m_post`` [C]
@@ -30,22 +30,24 @@ from typing import Any
 import brian2 as b2
 import numpy as np
 
-from lif_bridge.errors import UnsupportedLayerError, ValidationError
+from lif_bridge.errors import UnsupportedLayerError
 from lif_bridge.network import (
     AvgPool2d,
     Conv2d,
     Dense,
     Flatten,
+    Identity,
     MaxPool2d,
     Network,
     Population,
     Simulation,
 )
+from lif_bridge.plan import NetworkPlan, lower
 from lif_bridge_brian2.equations import apply_input_code
 from lif_bridge_brian2.inputs import InputGroup, InputRoute, input_route, make_input
 from lif_bridge_brian2.maxpool import COUNTER
 from lif_bridge_brian2.populations import LIFGroup
-from lif_bridge_brian2.synapses import WINDOW_START, add_projection, brian2_name
+from lif_bridge_brian2.synapses import add_projection, brian2_name, edges
 from lif_bridge_brian2.units import UnitPreset, get_preset
 
 __all__ = ["SUPPORTED", "LayerMap", "bin_spikes", "check_layers", "to_brian2"]
@@ -83,7 +85,10 @@ class LayerMap:
     populations
         Population name -> the description's :class:`~lif_bridge.network.Population`.
     synapse_counts
-        Population name -> number of layer synapses.
+        Population name -> number of layer synapses (all its projections).
+    projections
+        Population name -> the ``Synapses`` of each incoming projection, in the order of the
+        description (a chain population has one).
     """
 
     groups: dict[str, LIFGroup]
@@ -100,6 +105,7 @@ class LayerMap:
     steps: int
     samples: int
     namespace: dict[str, Any] = field(default_factory=dict)
+    projections: dict[str, list[b2.Synapses]] = field(default_factory=dict)
 
     @property
     def duration(self) -> b2.Quantity:
@@ -124,19 +130,18 @@ class LayerMap:
         return out
 
 
-def check_layers(network: Network, route: InputRoute) -> None:
-    """Refuse layer types the lowering does not know, and a max pool on analog input."""
-    for layer in network.layers:
+def check_layers(network: Network) -> None:
+    """Refuse layer types the lowering does not know (the plan refuses a max pool on analog
+    input)."""
+    parts = [*(network.layers or ())]
+    for pop in network.populations:
+        for e in pop.projections:
+            parts += [*e.stages] + ([] if isinstance(e.map, Identity) else [e.map])
+    for layer in parts:
         if not isinstance(layer, SUPPORTED):
             raise UnsupportedLayerError(
                 layer.name, type(layer).__name__, "brian2 backend", (t.__name__ for t in SUPPORTED)
             )
-    first = network.populations[0]
-    if route is InputRoute.CURRENT and any(isinstance(s, MaxPool2d) for s in first.stages):
-        raise ValidationError(
-            f"MaxPool2d before {first.name!r}: spiking max pooling needs spikes, but the "
-            "ConstantCurrent encoder gives analog input; use a spiking encoder"
-        )
 
 
 def _clock(dt: float) -> b2.Clock:
@@ -149,29 +154,26 @@ def _clock(dt: float) -> b2.Clock:
     return b2.Clock(dt=dt * b2.second, name="lif_clock")
 
 
-def _max_pooled(network: Network) -> set[int]:
+def _max_pooled(plan: NetworkPlan) -> set[int]:
     """Indices of the groups (``-1``: the input) read by a max pool: they need a counter."""
-    return {
-        p.source for p in network.populations if p.stages and isinstance(p.stages[0], MaxPool2d)
-    }
+    return {e.source for p in plan.populations for e in edges(p) if e.gates}
 
 
 def _populations(
-    network: Network, route: InputRoute, counted: set[int], dt: float, preset: UnitPreset,
-    clock: b2.Clock, ns: dict[str, Any],
+    plan: NetworkPlan, counted: set[int], dt: float, preset: UnitPreset, clock: b2.Clock,
+    ns: dict[str, Any],
 ) -> dict[str, LIFGroup]:  # fmt: skip
     """One :class:`LIFGroup` per population, with its window reset and input application."""
     groups: dict[str, LIFGroup] = {}
-    for idx, pop in enumerate(network.populations):
-        analog = route is InputRoute.CURRENT and pop.source < 0
-        extra = (COUNTER if idx in counted else "") + ("a_ext : volt\n" if analog else "")
+    for idx, pplan in enumerate(plan.populations):
+        pop = pplan.population
+        analog = tuple(k for k, pr in enumerate(pplan.projections) if pr.analog)
+        extra = (COUNTER if idx in counted else "") + "".join(f"a_ext{k} : volt\n" for k in analog)
         name = brian2_name(pop.name)
         grp = LIFGroup(pop, dt=dt, units=preset, extra=extra, clock=clock, name=name, namespace=ns)
-        reset = "v = new_w*v_rest + (1 - new_w)*v"
-        reset += "\nlastspike = new_w*(-10000*second) + (1 - new_w)*lastspike"
-        if idx in counted:
-            reset += "\nc_pool = c_pool*(1 - new_w)"
-        grp.run_regularly(WINDOW_START + reset, when="start", name=f"{name}_window_reset")
+        reset = "v = v_rest\nlastspike = -10000*second" + ("\nc_pool = 0" if idx in counted else "")
+        window = ns["W_steps"] * clock.dt
+        grp.run_regularly(reset, dt=window, when="start", name=f"{name}_window_reset")
         grp.run_regularly(apply_input_code(analog), when="before_resets", name=f"{name}_input")
         groups[pop.name] = grp
     return groups
@@ -232,31 +234,43 @@ def to_brian2(
         next run (:mod:`lif_bridge_brian2.populations`).
     """
     route = input_route(simulation) if route is None else route
-    check_layers(network, route)
+    check_layers(network)
+    plan = lower(network, simulation)
     preset = get_preset(units)
     dt = simulation.dt
     clock = _clock(dt)
     ns: dict[str, Any] = {"W_steps": simulation.steps}
-    counted = _max_pooled(network)
+    counted = _max_pooled(plan)
     inp = make_input(route, network.n_inputs, samples, simulation, counter=-1 in counted,
                      clock=clock, namespace=ns, values=inputs)  # fmt: skip
-    groups = _populations(network, route, counted, dt, preset, clock, ns)
+    groups = _populations(plan, counted, dt, preset, clock, ns)
     objects: dict[str, Any] = {inp.group.name: inp.group, **{g.name: g for g in groups.values()}}
     pools: dict[str, b2.NeuronGroup] = {}
     synapses: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
+    projections: dict[str, list[b2.Synapses]] = {}
     order = 1
     pops = network.populations
-    for pop in pops:
-        src = inp.group if pop.source < 0 else groups[pops[pop.source].name]
-        event = inp.event if pop.source < 0 else "spike"
-        proj = add_projection(pop, src, event, groups[pop.name], charge=preset.scale("charge"),
-                              order=order, clock=clock, namespace=ns)  # fmt: skip
-        order = proj.order
-        objects.update({o.name: o for o in proj.objects})
-        pools.update(proj.pools)
-        synapses[pop.name] = proj.names
-        counts[pop.name] = proj.n_synapses
+    pooled: set[int] = set()
+    for pplan in plan.populations:
+        pop = pplan.population
+        names: list[str] = []
+        edge_syns: list[b2.Synapses] = []
+        counts[pop.name] = 0
+        for k, edge in enumerate(edges(pplan)):
+            src = inp.group if edge.source < 0 else groups[pops[edge.source].name]
+            event = inp.event if edge.source < 0 else "spike"
+            proj = add_projection(pop, k, edge, src, event, groups[pop.name],
+                                  charge=preset.scale("charge"), order=order, clock=clock,
+                                  namespace=ns, counted=pooled)  # fmt: skip
+            order = proj.order
+            objects.update({o.name: o for o in proj.objects})
+            pools.update(proj.pools)
+            names += proj.names
+            edge_syns.append(proj.synapses)
+            counts[pop.name] += proj.n_synapses
+        synapses[pop.name] = names
+        projections[pop.name] = edge_syns
     spike_mons, state_mons = _monitors(network, simulation, groups, monitor_counts)
     objects.update({m.name: m for m in (*spike_mons.values(), *state_mons.values())})
     lmap = LayerMap(
@@ -274,5 +288,6 @@ def to_brian2(
         steps=simulation.steps,
         samples=samples,
         namespace=ns,
+        projections=projections,
     )
     return b2.Network(*objects.values()), lmap

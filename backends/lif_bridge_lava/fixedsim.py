@@ -114,7 +114,7 @@ def simulate_fixed(
     ]
     vth = [q.vth for q in layers]
     bias = [q.bias for q in layers]
-    R = [refractory_steps(p.layer.neurons.refractory, simulation.dt) for p in pops]
+    R = [refractory_steps(p.neurons.refractory, simulation.dt) for p in pops]
     last = [never_spiked((b, p.size)) for p in pops]
     stats = [FixedRunStats(V_MAX, -V_MAX, 0, 0, 0, np.zeros((b, p.size), np.int64)) for p in pops]
 
@@ -155,7 +155,7 @@ def simulate_fixed(
             new, high, low = fixed_input(v[i], a)
             note(i, new, high, low)
             s = spikes[i]
-            if p.layer.neurons.reset == "subtract":
+            if p.neurons.reset == "subtract":
                 new = new - vth[i] * s
             else:
                 new = np.where(s, layers[i].v_reset, new)

@@ -38,7 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from lif_bridge.errors import ValidationError
-from lif_bridge.network import Conv2d, Network, Simulation
+from lif_bridge.network import Network, Simulation
 from lif_bridge_lava.quantize import V_MAX
 
 __all__ = ["LayerFit", "LoihiLimits", "LoihiReport", "loihi_report"]
@@ -197,7 +197,7 @@ class LoihiReport:
 
 def _projection_row(edge: Any) -> dict[str, Any]:
     """Synapses and input axons of one incoming projection (``LoweredEdge``)."""
-    m = edge.matrix
+    m = edge.jumps
     return {
         "source": edge.source_name,
         "synapses": int(edge.synapses),
@@ -237,17 +237,17 @@ def loihi_report(
     quantised = []
     layers: list[LayerFit] = []
     for pop, es in zip(network.populations, edges, strict=True):
-        params = pop.layer.neurons.broadcast(pop.size)
+        params = pop.neurons.broadcast(pop.size)
         q = quantize_edges(es, params, sim.dt)
         quantised.append(q)
-        matrix = sp.csr_matrix(sp.hstack([e.matrix for e in es])) if len(es) > 1 else es[0].matrix
+        matrix = sp.csr_matrix(sp.hstack([e.jumps for e in es])) if len(es) > 1 else es[0].jumps
         nz = q.weight_mant if q.weight_mant.nnz else matrix
         csr = nz.tocsr()
         fan_in = int(np.diff(csr.indptr).max()) if csr.shape[0] else 0
         fan_out = int(np.diff(csr.tocsc().indptr).max()) if csr.shape[1] else 0
         synapses = sum(e.synapses for e in es)
         stored = int(matrix.nnz)
-        conv = isinstance(pop.layer, Conv2d)
+        conv = not all(e.dense for e in es)
         bits = stored * (limits.sparse_bits_per_synapse if conv else limits.dense_bits_per_synapse)
         cores = max(
             1,
@@ -256,7 +256,7 @@ def loihi_report(
         )
         fit = LayerFit(
             name=pop.name,
-            kind=type(pop.layer).__name__,
+            kind="+".join(dict.fromkeys(type(pp.map).__name__ for pp in pop.projections)),
             neurons=pop.size,
             synapses=synapses,
             stored_synapses=stored,

@@ -45,11 +45,12 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from lif_bridge.connectivity import pool_windows, population_matrix, synapse_count
-from lif_bridge.errors import UnsupportedLayerError, ValidationError
-from lif_bridge.network import Conv2d, Dense, MaxPool2d, Network, Simulation
+from lif_bridge.connectivity import synapse_count
+from lif_bridge.errors import ValidationError
+from lif_bridge.network import Conv2d, Dense, Network, Simulation
+from lif_bridge.plan import lower
 from lif_bridge.semantics import leak_constants, refractory_steps
-from lif_bridge_lava.quantize import FixedPointLayer, quantize_population
+from lif_bridge_lava.quantize import FixedPointLayer, quantize_jumps
 from lif_bridge_lava.synapses import Gates, Synapses
 
 __all__ = [
@@ -84,7 +85,7 @@ class LavaGraph:
 
 @dataclass(frozen=True)
 class LoweredEdge:
-    """One projection into a population, lowered.
+    """One projection into a population, lowered (from :mod:`lif_bridge.plan`).
 
     Attributes
     ----------
@@ -94,10 +95,8 @@ class LoweredEdge:
         Size of the source's output.
     windows
         Max-pool windows of its gates, one array per stage.
-    matrix
-        ``W`` [C], the composed linear stages and weighted map, ``(n_target, n_gated)``.
     jumps
-        ``diag(1/C_m)·W`` [V].
+        ``diag(1/C_m)·W`` [V]: the linear stages and the map (``ProjectionPlan.matrix``).
     delay
         Extra steps.
     dense
@@ -107,13 +106,12 @@ class LoweredEdge:
         Name of the source population (``"input"`` for the encoder).
     synapses
         The map's own synapses on its input (zero-padding taps excluded; what ``convert``
-        counts); ``matrix.nnz`` is larger when an average pool is folded in.
+        counts); ``jumps.nnz`` is larger when an average pool is folded in.
     """
 
     source: int
     n_source: int
     windows: list[np.ndarray]
-    matrix: sp.csr_matrix
     jumps: sp.csr_matrix
     delay: int
     dense: bool
@@ -121,55 +119,42 @@ class LoweredEdge:
     synapses: int = 0
 
 
-def _chain_edges(pop: Any) -> list[tuple[int, tuple[Any, ...], Any, tuple[int, ...], int]]:
-    return [(pop.source, pop.stages, pop.layer, pop.source_shape, 0)]
+def _map_synapses(edge: Any) -> int:
+    """Synapses of an edge's map on its input (an Identity has one per unit)."""
+    m = edge.map
+    if isinstance(m, (Dense, Conv2d)):
+        return synapse_count(m, edge.input_shape)
+    return int(np.count_nonzero(m.unit_scale(edge.input_shape)))
 
 
-def _map_input_shape(stages: tuple[Any, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
-    for stage in stages:
-        shape = stage.output_shape(shape)
-    return shape
-
-
-def lowered_edges(network: Network) -> list[list[LoweredEdge]]:
-    """Per population, its incoming projections lowered (see :class:`LoweredEdge`)."""
-    out = []
-    for pop in network.populations:
-        c_m = pop.layer.neurons.broadcast(pop.size)["c_m"]
-        edges = []
-        for source, stages, layer, source_shape, delay in _chain_edges(pop):
-            shape = source_shape
-            windows = []
-            for stage in stages:
-                if isinstance(stage, MaxPool2d):
-                    windows.append(pool_windows(stage, shape))
-                    shape = stage.output_shape(shape)
-            linear = tuple(s for s in stages if not isinstance(s, MaxPool2d))
-            matrix = population_matrix(layer, linear, shape)
-            if matrix is None:  # pragma: no cover - the Network forbids it
-                raise ValidationError(f"{pop.name}: a max pool after a linear stage")
-            edges.append(
-                LoweredEdge(
-                    source=source,
-                    n_source=int(np.prod(source_shape)),
-                    windows=windows,
-                    matrix=matrix,
-                    jumps=sp.csr_matrix(sp.diags(1.0 / c_m) @ matrix),
-                    delay=delay,
-                    dense=isinstance(layer, Dense),
-                    source_name=network.populations[source].name if source >= 0 else "input",
-                    synapses=synapse_count(layer, _map_input_shape(linear, shape)),
-                )
+def lowered_edges(
+    network: Network, simulation: Simulation | None = None
+) -> list[list[LoweredEdge]]:
+    """Per population, its incoming projections, from the core's plan (:func:`lower`)."""
+    plan = lower(network, simulation or Simulation(steps=1))
+    return [
+        [
+            LoweredEdge(
+                source=pp.source,
+                n_source=pp.n_source,
+                windows=[g.windows for g in pp.gates],
+                jumps=pp.matrix,
+                delay=pp.delay,
+                dense=isinstance(pp.edge.map, Dense),
+                source_name=pp.source_name,
+                synapses=_map_synapses(pp.edge),
             )
-        out.append(edges)
-    return out
+            for pp in pop.projections
+        ]
+        for pop in plan.populations
+    ]
 
 
 def population_jumps(
     network: Network,
-) -> list[tuple[list[np.ndarray], sp.csr_matrix, sp.csr_matrix]]:
-    """Per population of a chain: max-pool windows, ``W`` [C] and ``diag(1/C_m)·W`` [V]."""
-    return [(e[0].windows, e[0].matrix, e[0].jumps) for e in lowered_edges(network)]
+) -> list[tuple[list[np.ndarray], sp.csr_matrix]]:
+    """Per population of a chain: max-pool windows and ``diag(1/C_m)·W`` [V]."""
+    return [(e[0].windows, e[0].jumps) for e in lowered_edges(network)]
 
 
 def quantize_edges(
@@ -181,13 +166,13 @@ def quantize_edges(
     projection shares the population's voltage unit; :func:`split_columns` cuts the stored
     weights back into one block per projection.
     """
-    matrix = edges[0].matrix if len(edges) == 1 else sp.hstack([e.matrix for e in edges])
-    return quantize_population(sp.csr_matrix(matrix), params, dt)
+    jumps = edges[0].jumps if len(edges) == 1 else sp.hstack([e.jumps for e in edges])
+    return quantize_jumps(sp.csr_matrix(jumps), params, dt)
 
 
 def split_columns(matrix: sp.csr_matrix, edges: list[LoweredEdge]) -> list[sp.csr_matrix]:
     """The column blocks of ``matrix`` that belong to each projection, in order."""
-    bounds = np.cumsum([0] + [e.matrix.shape[1] for e in edges])
+    bounds = np.cumsum([0] + [e.jumps.shape[1] for e in edges])
     csc = matrix.tocsc()
     return [sp.csr_matrix(csc[:, a:b]) for a, b in itertools.pairwise(bounds)]
 
@@ -264,7 +249,7 @@ class _Builder:
                     f"MaxPool2d before {pop.name!r}: spiking max pooling needs spikes, but the "
                     "ConstantCurrent encoder gives analog input; use a spiking encoder"
                 )
-        params = pop.layer.neurons.broadcast(pop.size)
+        params = pop.neurons.broadcast(pop.size)
         if self.precision == "fixed":
             q = quantize_edges(edges, params, dt)
             self.graph.fixed[pop.name] = q
@@ -285,8 +270,8 @@ class _Builder:
             ),
             from_input=main.source < 0,
             n_source=main.n_source,
-            reset=pop.layer.neurons.reset,
-            refractory=refractory_steps(pop.layer.neurons.refractory, dt),
+            reset=pop.neurons.reset,
+            refractory=refractory_steps(pop.neurons.refractory, dt),
             steps=sim.steps,
             gap=self.gap,
             directory=self.directory,
@@ -345,10 +330,6 @@ def build_graph(
 ) -> LavaGraph:
     """Create and connect the Lava processes of ``network`` (nothing is compiled yet)."""
     builder = _Builder(network, simulation, precision, directory, gap)
-    for pop, edges in zip(network.populations, lowered_edges(network), strict=True):
-        if not isinstance(pop.layer, (Dense, Conv2d)):  # pragma: no cover - Network checks it
-            raise UnsupportedLayerError(
-                pop.name, type(pop.layer).__name__, "lava backend", ["Dense", "Conv2d"]
-            )
+    for pop, edges in zip(network.populations, lowered_edges(network, simulation), strict=True):
         builder.population(pop, edges)
     return builder.graph

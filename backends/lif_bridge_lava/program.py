@@ -81,6 +81,7 @@ class _Runtime:
         self.directory = directory
         self.handle: Any = None
         self.started = False
+        self.runner: _Runner | None = None
 
     def infrastructure(self) -> Any:
         """Lava's message infrastructure (its actors: one OS process each), or ``None``."""
@@ -104,12 +105,10 @@ class _Runtime:
 
     def release(self, *, graceful: bool = True) -> None:
         """Stop the runtime (``stop()`` if ``graceful``), kill what remains, delete the folder."""
-        handle, self.handle = self.handle, None
+        handle, actors, infra = self.handle, self.actors(), self.infrastructure()
+        self.handle = None
         if handle is not None and self.started:
             self.started = False
-            self.handle = handle
-            actors, infra = self.actors(), self.infrastructure()
-            self.handle = None
             if graceful:
                 stopper = threading.Thread(target=_quiet_stop, args=(handle,), daemon=True)
                 stopper.start()
@@ -123,6 +122,9 @@ class _Runtime:
             with contextlib.suppress(Exception):
                 if infra is not None and infra.smm is not None:
                     infra.smm.shutdown()
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            runner.close()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -144,8 +146,12 @@ class _Runner:
     """
 
     def __init__(self) -> None:
-        self.jobs: queue.Queue[_Job] = queue.Queue()
+        self.jobs: queue.Queue[_Job | None] = queue.Queue()
         threading.Thread(target=self._serve, name="lava-runner", daemon=True).start()
+
+    def close(self) -> None:
+        """End the thread once its current job (if any) returns."""
+        self.jobs.put(None)
 
     def submit(self, handle: Any, condition: Any, cfg: Any) -> _Job:
         """Queue one run; wait on the job's ``done`` event."""
@@ -156,6 +162,8 @@ class _Runner:
     def _serve(self) -> None:
         while True:
             job = self.jobs.get()
+            if job is None:
+                return
             handle, condition, cfg = job.args
             try:
                 handle.run(condition=condition, run_cfg=cfg)
@@ -199,7 +207,6 @@ class LavaProgram:
         self._finalizer = weakref.finalize(self, self._state.release)
         atexit.register(self._finalizer)
         self._next = 0
-        self._runner: _Runner | None = None
         self.compile_seconds = 0.0
         try:
             t0 = time.perf_counter()
@@ -234,9 +241,9 @@ class LavaProgram:
         first = not self._state.started
         t0 = time.perf_counter()
         self._state.started = True  # from here on, close() must stop the runtime
-        if self._runner is None:
-            self._runner = _Runner()
-        job = self._runner.submit(self._state.handle, RunSteps(num_steps=n, blocking=True),
+        if self._state.runner is None:
+            self._state.runner = _Runner()
+        job = self._state.runner.submit(self._state.handle, RunSteps(num_steps=n, blocking=True),
                                   self._run_cfg())  # fmt: skip
         with _ForkGuard():
             while not job.done.wait(WATCH_INTERVAL):

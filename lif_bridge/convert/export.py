@@ -35,6 +35,7 @@ from lif_bridge.convert.ops import (
     bn_op,
     conv_op,
     flatten_op,
+    join_op,
     pool_op,
     unsupported,
 )
@@ -207,7 +208,7 @@ def exported_steps(ep: Any) -> Iterable[tuple[Any, Op | None, list[Any]]]:
         outs = _per_sample(node)
         ins = _per_sample(inputs[0]) if inputs else ()
         if len(inputs) != 1:
-            yield node, Op("join", path, type_name, ins, outs), inputs
+            yield node, join_op(path, type_name, ins, outs, node.args, node.kwargs), inputs
             continue
         yield node, _aten_op(node, path, type_name, ins, outs, param), inputs
 

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from lif_bridge.convert.export import load_exported
-from lif_bridge.convert.torchscript import load_torchscript, rebuild_scripted
+from lif_bridge.convert.torchscript import load_torchscript, rebuild_scripted, scripted_graph
 from lif_bridge.errors import ConversionError, DataError, FileFormatError
 
 __all__ = ["is_exported", "load_model", "load_state_dict_file"]
@@ -161,6 +161,17 @@ def _from_factory(spec: str, weights: str | os.PathLike[str] | None) -> nn.Modul
     return model
 
 
+def _from_script(script: Any, input_shape: tuple[int, ...]) -> nn.Module:
+    """A chain of the script's leaves when that is its forward, else its graph read as fx."""
+    try:
+        return rebuild_scripted(script, input_shape)
+    except ConversionError as chain_error:
+        try:
+            return scripted_graph(script, input_shape)
+        except ConversionError:
+            raise chain_error from None
+
+
 def is_exported(model: Any) -> bool:
     """Whether ``model`` is a ``torch.export.ExportedProgram``."""
     return isinstance(model, torch.export.ExportedProgram)
@@ -191,7 +202,7 @@ def load_model(
         return model
     if isinstance(model, nn.Module):
         if isinstance(model, torch.jit.ScriptModule):
-            return rebuild_scripted(model.eval(), input_shape)
+            return _from_script(model.eval(), input_shape)
         if weights is not None:
             _load_into(model, load_state_dict_file(weights), os.fspath(weights))
         return model.eval()
@@ -211,7 +222,7 @@ def load_model(
         if path.suffix.lower() == ".pt2":
             return load_exported(os.fspath(path))
         script = load_torchscript(os.fspath(path))
-        return rebuild_scripted(script.eval(), input_shape)
+        return _from_script(script.eval(), input_shape)
     if _FACTORY.match(text):
         return _from_factory(text, weights).eval()
     if path.suffix or os.sep in text:

@@ -24,6 +24,7 @@ __all__ = [
     "bn_op",
     "conv_op",
     "flatten_op",
+    "join_op",
     "pair",
     "pool_op",
     "unsupported",
@@ -43,6 +44,9 @@ SUPPORTED = (
     "BatchNorm1d/2d (folded, after Linear/Conv2d)",
     "Dropout (dropped)",
     "Identity (dropped)",
+    "addition of two branches (+, torch.add, operator.add; ReLU, BatchNorm or max pooling "
+    "after it, or the output)",
+    "torch.cat of branches after their ReLU, along dim 1",
 )
 
 
@@ -214,3 +218,22 @@ def bn_op(
     if beta is not None:
         shift = shift + np.asarray(beta, dtype=np.float64)
     return Op("bn", path, name, ins, outs, {"scale": scale, "shift": shift})
+
+
+def join_op(
+    path: str, name: str, ins: tuple[int, ...], outs: tuple[int, ...], args: Any, kwargs: Any
+) -> Op:
+    """A ``"join"`` op (a node reading several tensors): ``add`` (``alpha`` 1) or ``cat``.
+
+    ``attrs["dim"]`` is a concatenation's dimension counted with the batch (``1``: channels).
+    Other functions keep their name and are refused by the fold.
+    """
+    attrs: dict[str, Any] = {}
+    if name in ("add", "add_", "iadd"):
+        alpha = kwargs.get("alpha", 1)
+        if alpha != 1:
+            raise ConversionError(f"{name} {path!r}: alpha={alpha} is not supported (only a + b)")
+    if name == "cat":
+        dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+        attrs["dim"] = int(dim) + (len(outs) + 1 if int(dim) < 0 else 0)
+    return Op("join", path, name, ins, outs, attrs=attrs)

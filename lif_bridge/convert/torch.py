@@ -22,7 +22,7 @@ from lif_bridge.convert.fold import AnnLayer, Stage, fold_ops
 from lif_bridge.convert.load import is_exported, load_model, load_state_dict_file
 from lif_bridge.convert.normalize import NORMALIZATIONS, as_calibration_array
 from lif_bridge.convert.scale import DEFAULT_MAX_RATE, convert_network, neuron_template
-from lif_bridge.convert.trace import as_chain, trace_ops
+from lif_bridge.convert.trace import as_chain, fx_steps, trace_graph
 from lif_bridge.errors import ConversionError, one_line
 from lif_bridge.mapping import BIAS_MODES
 from lif_bridge.network import (
@@ -228,7 +228,7 @@ def from_torch(
 
     module = load_model(model, input_shape=shape, weights=weights)
     _check_finite(module)
-    ann = fold_ops(_read_ops(module, shape))
+    ann = fold_ops(_read_ops(module, shape, coding))
     raw = _assemble(
         ann,
         shape,
@@ -265,13 +265,33 @@ def from_torch(
     )
 
 
-def _read_ops(module: Any, shape: tuple[int, ...]) -> list[Any]:
+def _read_ops(module: Any, shape: tuple[int, ...], coding: str) -> list[Any]:
+    """The model's ops as a chain; a graph (adds, concatenations) is folded and refused here."""
     if is_exported(module):
         from lif_bridge.convert.export import exported_steps, program_io
 
         first, result = program_io(module, shape)
-        return as_chain(exported_steps(module), first, result, "torch.export program")
-    return trace_ops(module, shape)
+        steps = list(exported_steps(module))
+        what = "torch.export program"
+    else:
+        gm = trace_graph(module, shape)
+        first = next(n for n in gm.graph.nodes if n.op == "placeholder")
+        result = next(n for n in gm.graph.nodes if n.op == "output").args[0]
+        steps = list(fx_steps(gm))
+        what = "torch.fx graph"
+    if any(op is not None and op.kind == "join" for _, op, _ in steps):
+        from lif_bridge.convert.graph_fold import fold_graph
+
+        pops = fold_graph(steps, first, result, shape)  # refuses what a graph cannot express
+        joined = sorted({t.source for p in pops if len(p.terms) > 1 for t in p.terms})
+        raise ConversionError(
+            f"the model is a graph ({len(pops)} populations; sources summed or concatenated: "
+            f"{', '.join(joined)}); its graph description is built "
+            "(lif_bridge.convert.assemble_graph), but normalisation, the ANN-view check and the "
+            "backends do not run graphs in this build yet"
+            + (" (and coding='ttfs' converts chains only)" if coding == "ttfs" else "")
+        )
+    return as_chain(steps, first, result, what)
 
 
 def _check_ann_view(raw: Network, module: Any, shape: tuple[int, ...]) -> None:

@@ -25,7 +25,7 @@ import torch
 from torch import fx, nn
 
 from lif_bridge.convert.fx_ops import fname, function_op, module_op
-from lif_bridge.convert.ops import SUPPORTED, Op, unsupported
+from lif_bridge.convert.ops import SUPPORTED, Op, join_op, unsupported
 from lif_bridge.errors import ConversionError, one_line
 
 __all__ = ["SUPPORTED", "Op", "as_chain", "trace_graph", "trace_ops", "unsupported"]
@@ -76,9 +76,12 @@ def trace_graph(model: nn.Module, input_shape: tuple[int, ...]) -> fx.GraphModul
     from torch.fx.passes.shape_prop import ShapeProp
 
     try:
-        tracer = fx.Tracer()  # torch.nn layers are leaves; containers are traced through
-        graph = tracer.trace(model)
-        gm = fx.GraphModule(tracer.root, graph)
+        if isinstance(model, fx.GraphModule):  # already a graph (e.g. read from TorchScript)
+            gm = model
+        else:
+            tracer = fx.Tracer()  # torch.nn layers are leaves; containers are traced through
+            graph = tracer.trace(model)
+            gm = fx.GraphModule(tracer.root, graph)
     except Exception as exc:  # fx raises many types for untraceable code
         raise ConversionError(
             f"torch.fx could not trace {type(model).__name__}.forward ({one_line(exc)}); "
@@ -122,7 +125,8 @@ def fx_steps(gm: fx.GraphModule) -> Iterable[Step]:
         ins = _per_sample(inputs[0].meta["tensor_meta"].shape) if inputs else ()
         outs = _per_sample(meta.shape)
         if len(inputs) != 1:
-            yield node, Op("join", node_path(node), node_type(node, modules), ins, outs), inputs
+            name = node_type(node, modules).lstrip("_")
+            yield node, join_op(node_path(node), name, ins, outs, node.args, node.kwargs), inputs
         elif node.op == "call_module":
             yield node, module_op(modules[node.target], str(node.target), ins, outs), inputs
         elif node.op in ("call_function", "call_method"):

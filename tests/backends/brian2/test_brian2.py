@@ -124,7 +124,6 @@ def test_bad_device_and_missing_compiler(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_unsupported_layer_is_named() -> None:
-    from lif_bridge_brian2.inputs import InputRoute
     from lif_bridge_brian2.lowering import SUPPORTED, check_layers
 
     class Strange:
@@ -132,14 +131,15 @@ def test_unsupported_layer_is_named() -> None:
 
     class FakeNet:
         layers = (Strange(),)
+        populations = ()
 
     with pytest.raises(UnsupportedLayerError, match="'odd1' of type Strange"):
-        check_layers(FakeNet(), InputRoute.RATE)  # type: ignore[arg-type]
+        check_layers(FakeNet())  # type: ignore[arg-type]
     # the message names what is supported: every layer type of the description
     from lif_bridge.network import AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d
 
     with pytest.raises(UnsupportedLayerError) as err:
-        check_layers(FakeNet(), InputRoute.RATE)  # type: ignore[arg-type]
+        check_layers(FakeNet())  # type: ignore[arg-type]
     for kind in (AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d):
         assert kind in SUPPORTED
         assert kind.__name__ in str(err.value)
@@ -157,14 +157,13 @@ def _pool_both(
 
     stage = MaxPool2d(name="mp", kernel_size=kernel, stride=(1, 1))
     steps, n = spikes.shape
-    start = "new_w = int(t_in_timesteps % W_steps == 0)\n"
     ns = {"W_steps": window, "drive": b2.TimedArray(spikes.astype(int), dt=b2.ms)}
     clock = b2.Clock(dt=b2.ms)
     units = b2.NeuronGroup(n, COUNTER, threshold="drive(t, i) > 0", clock=clock, namespace=ns)
-    units.run_regularly(start + "c_pool = c_pool*(1 - new_w)", when="start")
+    units.run_regularly("c_pool = 0", dt=window * b2.ms, when="start")
     st, _ = add_maxpool(
         units, "spike", stage, shape, followed_by_pool=False, name="mp", order=1,
-        clock=clock, window_reset=start, namespace=ns,
+        clock=clock, window=window * b2.ms, namespace=ns,
     )  # fmt: skip
     events = b2.EventMonitor(st.windows, "pool")
     winners = b2.StateMonitor(st.windows, "winner", record=True, when="end")

@@ -14,7 +14,7 @@ import pytest
 from lif_bridge.backend import get_backend, simulate
 from lif_bridge.errors import BackendError, ValidationError
 from lif_bridge.network import ConstantCurrent, Poisson, Readout, RegularRate, Simulation
-from lif_bridge.testing import random_inputs, random_network
+from lif_bridge.testing import random_graph, random_inputs, random_network
 
 pytestmark = pytest.mark.lava
 
@@ -35,6 +35,11 @@ def _children() -> set[int]:
             continue
         keep.add(pid)
     return keep
+
+
+def _runners() -> int:
+    """Live threads that make blocking Lava calls (one per running program)."""
+    return sum(t.name == "lava-runner" for t in threading.enumerate())
 
 
 def _same(a, b) -> None:
@@ -61,6 +66,7 @@ def test_many_runs_one_program_chunked() -> None:
     x = random_inputs(net, 5, seed=2)
     sim = Simulation(steps=30, encoder=Poisson(seed=3), readout=Readout(counts="all"))
     want = simulate(net, x, sim, "reference")
+    runners_before = _runners()
     program = get_backend("lava", precision="float", chunk=2).lower(net, sim)
     try:
         first = program.run(x[:3])
@@ -74,6 +80,8 @@ def test_many_runs_one_program_chunked() -> None:
         np.testing.assert_array_equal(again.counts[name], want.counts[name][:3])
     with pytest.raises(BackendError, match="closed"):
         program.run(x[:1])
+    time.sleep(0.2)
+    assert _runners() <= runners_before  # the program's runner thread has ended
 
 
 @pytest.mark.parametrize("architecture", ["dense", "mixed"])
@@ -161,43 +169,52 @@ def test_no_orphans_after_keyboard_interrupt() -> None:
     assert _children() - before == set()
 
 
-def _with_silent_second_projection(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give every population a second, all-zero projection from the same source.
+#: (graph, reset, encoder, per-neuron + refractory, aligned delays): every graph once; both
+#: resets, both spiking encoders, both parameter kinds and delays on and off each met twice.
+GRAPH_CASES = [
+    ("identity_skip1", "subtract", "regular", False, False),
+    ("identity_skip2", "zero", "poisson", True, True),
+    ("projection_skip2", "subtract", "poisson", True, False),
+    ("concat2_avg", "zero", "regular", False, True),
+    ("concat3_max", "subtract", "poisson", True, True),
+]
 
-    It runs through Lava's own ``Dense``/``Sparse`` (into ``a_in``) and adds exact zeros, so
-    the counts stay the reference's.
+
+@pytest.mark.parametrize("case", GRAPH_CASES, ids=[c[0] for c in GRAPH_CASES])
+@pytest.mark.parametrize("precision", ["float", "fixed"])
+def test_graphs_one_build_many_inputs(case: tuple, precision: str) -> None:
+    """Several projections per population (Lava Dense/Sparse into one LinearLIF), delays.
+
+    Float: identical to the reference; fixed: identical to the NumPy fixed-point rules.
     """
-    import dataclasses
+    from lif_bridge_lava.fixedsim import simulate_fixed
+    from lif_bridge_lava.lowering import lowered_edges, quantize_edges
 
-    import scipy.sparse as sp
-    from lif_bridge_lava import lowering
-
-    original = lowering.lowered_edges
-
-    def doubled(network):  # type: ignore[no-untyped-def]
-        out = []
-        for edges in original(network):
-            e = edges[0]
-            zero = sp.csr_matrix(e.jumps.shape)
-            out.append([e, dataclasses.replace(e, matrix=zero, jumps=zero)])
-        return out
-
-    monkeypatch.setattr(lowering, "lowered_edges", doubled)
-
-
-def test_second_projection_through_lava_dense_keeps_counts(monkeypatch) -> None:
-    _with_silent_second_projection(monkeypatch)
-    net = random_network(1, "conv_max", per_neuron=True, refractory=0.02)
-    x = random_inputs(net, 2, seed=3)
-    sim = Simulation(steps=30, encoder=Poisson(seed=2), readout=Readout(counts="all"))
-    want = simulate(net, x, sim, "reference")
-    program = get_backend("lava", precision="float").lower(net, sim)
+    name, reset, enc, per_neuron, align = case
+    net = random_graph(3, name, reset=reset, per_neuron=per_neuron,
+                       refractory=0.02 if per_neuron else 0.0, align_delays=align)  # fmt: skip
+    encoder = Poisson(seed=5) if enc == "poisson" else RegularRate()
+    sim = Simulation(steps=40, encoder=encoder, readout=Readout(counts="all"))
+    x = random_inputs(net, 4, seed=6)
+    program = get_backend("lava", precision=precision, chunk=2).lower(net, sim)
     try:
-        got = program.run(x)
-        assert program.process_count > len(net.populations)  # Dense/Sparse (+ source, relays)
+        assert program.process_count > len(net.populations)  # Dense/Sparse of further edges
+        got = [program.run(x[:2]), program.run(x[2:], start_index=2)]
     finally:
         program.close()
-    _same(got, want)
+    if precision == "float":
+        for part, lo in zip(got, (0, 2), strict=True):
+            ref = get_backend("reference").lower(net, sim)
+            _same(part, ref.run(x[lo : lo + 2], start_index=lo))
+        return
+    edges = lowered_edges(net, sim)
+    layers = [
+        quantize_edges(es, p.neurons.broadcast(p.size), sim.dt)
+        for p, es in zip(net.populations, edges, strict=True)
+    ]
+    stats = simulate_fixed(net, x[:2], sim, layers, edges)  # the first batch (start_index 0)
+    for pop, st in zip(net.populations, stats, strict=True):
+        np.testing.assert_array_equal(got[0].counts[pop.name], st.counts, err_msg=pop.name)
 
 
 def test_failure_inside_lava_dense_ends_the_run(monkeypatch) -> None:
@@ -206,14 +223,15 @@ def test_failure_inside_lava_dense_ends_the_run(monkeypatch) -> None:
 
     require_lava()
     from lava.proc.dense import models as dense_models
+    from lava.proc.sparse import models as sparse_models
 
     def broken(self) -> None:  # type: ignore[no-untyped-def]
         raise ValueError("weights corrupted")
 
-    _with_silent_second_projection(monkeypatch)
     monkeypatch.setattr(dense_models.PyDenseModelFloat, "run_spk", broken)
+    monkeypatch.setattr(sparse_models.PySparseModelFloat, "run_spk", broken)
     before = _children()
-    net = random_network(0, "dense")
+    net = random_graph(0, "identity_skip1")
     program = get_backend("lava").lower(net, Simulation(steps=20))
     t0 = time.perf_counter()
     with pytest.raises(BackendError, match="ValueError: weights corrupted"):
