@@ -103,6 +103,12 @@ def _convert(args: argparse.Namespace) -> int:
     from lif_bridge.connectivity import synapse_count
     from lif_bridge.fileio import check_writable
 
+    calibration = None
+    if args.coding == "ttfs" and not args.calibrate_on:
+        raise ConversionError(
+            "--coding ttfs needs a calibration set to size its time windows: add --calibrate-on "
+            "mnist|digits|FILE.npz"
+        )
     is_file = os.path.isfile(args.model)
     if not is_file and ":" in args.model and args.weights is None and not args.factory_weights:
         raise ConversionError(
@@ -114,12 +120,6 @@ def _convert(args: argparse.Namespace) -> int:
     out = args.output if args.output.endswith(".npz") else args.output + ".npz"  # as saved
     check_writable(out, what="-o/--output", inputs=inputs)
 
-    calibration = None
-    if args.coding == "ttfs" and not args.calibrate_on:
-        raise ConversionError(
-            "--coding ttfs needs a calibration set to size its time windows: add --calibrate-on "
-            "mnist|digits|FILE.npz"
-        )
     if args.normalize != "none" or args.coding == "ttfs":
         if not args.calibrate_on:
             raise ConversionError(

@@ -32,8 +32,10 @@ def data_file(tmp_path: Path) -> Path:
 
 
 def _one_line(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
+    """The command's error: exactly one ``lif-bridge: error:`` line, no traceback."""
     err = capsys.readouterr().err
-    assert err.count("\n") == 1, err
+    errors = [ln for ln in err.splitlines() if ln.startswith("lif-bridge: error:")]
+    assert len(errors) == 1, err
     assert "Traceback" not in err
     for n in needles:
         assert n in err, err
