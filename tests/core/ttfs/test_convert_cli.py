@@ -106,6 +106,7 @@ def test_cli_convert_ttfs_needs_calibration(capsys: pytest.CaptureFixture[str]) 
         [
             "convert",
             "lif_bridge.zoo:digits_mlp",
+            "--factory-weights",
             "--input-shape",
             "1",
             "8",
