@@ -10,6 +10,9 @@ each with ``report.md``, ``table.csv``/``table.json`` and figures:
   at T = 16, 32, 100, 300 steps, for the zoo nets (paper_mlp, paper_cnn, digits_mlp) and a
   CNN with biases and batch norm (weights of ``examples/convert_bn_cnn.py``; needs torch to
   trace it, the workers do not);
+* ``biased_leak_vs_current``: leak vs current on a digits MLP with non-positive biases
+  (:func:`lif_bridge.experiments.study.biased_digits_mlp`; ``lif-bridge reproduce study`` runs
+  this and the zoo studies at small sizes, in-process);
 * ``bn_cnn_bias_modes``: leak vs current on that CNN (its positive biases cannot be a leak).
 
 Interrupted runs resume (re-run the same command). The full sizes take hours on two cores::
@@ -27,17 +30,13 @@ import dataclasses
 from pathlib import Path
 
 from lif_bridge.data import load_dataset
+from lif_bridge.experiments.study import NORM_GRID, biased_digits_mlp
 from lif_bridge.network import Network
 from lif_bridge.study import run_sweep
 from lif_bridge.study.report import write_sweep_report
 from lif_bridge.zoo import raw_network
 
 BN_WEIGHTS = Path(__file__).resolve().parents[1] / "tests/core/convert/data/bn_cnn.npz"
-NORM_GRID = {
-    "normalize": ["max", "percentile", "l4"],
-    "encoder": ["regular", "poisson:0"],
-    "steps": [16, 32, 100, 300],
-}
 
 
 def bn_cnn_raw() -> Network:
@@ -79,6 +78,14 @@ def main() -> None:
                 "steps": [32, 100, 300],
             },
         ),
+        "biased_leak_vs_current": (
+            "biased_digits_mlp",
+            {
+                "bias_mode": ["leak", "current"],
+                "encoder": ["regular", "poisson:0"],
+                "steps": [32, 100, 300],
+            },
+        ),
         "norm_paper_mlp": ("paper_mlp", NORM_GRID),
         "norm_digits_mlp": ("digits_mlp", NORM_GRID),
         "bn_cnn_bias_modes": ("bn_cnn", {"bias_mode": ["leak", "current"], "steps": [100]}),
@@ -89,8 +96,13 @@ def main() -> None:
     for name, (net_name, grid) in studies.items():
         if args.only and name not in args.only:
             continue
-        raw = bn_cnn_raw() if net_name == "bn_cnn" else raw_network(net_name)
-        digits = net_name == "digits_mlp"
+        if net_name == "bn_cnn":
+            raw = bn_cnn_raw()
+        elif net_name == "biased_digits_mlp":
+            raw = biased_digits_mlp()
+        else:
+            raw = raw_network(net_name)
+        digits = "digits" in net_name
         limit = None if digits else (args.cnn if "cnn" in net_name else args.mnist)
         test = load_dataset(
             "digits" if digits else "mnist", "test", data_dir=args.data_dir, limit=limit

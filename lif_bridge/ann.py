@@ -6,6 +6,7 @@ Each population ``l`` stands for a ReLU layer (Lu & Xu Table 1, corrected):
 
     r_l = \frac{1}{V_{th} C_m}\,\max\!\big(0,\; M_l\, r_{l-1} + b_l\big)
 
+(a sum over the incoming projections of a graph population, each :math:`M_{l,p}\, r_{src(p)}`)
 with input rates :math:`r_0 = x \cdot f_{max}` [Hz], :math:`M_l` the layer's synapses [C] composed
 with the stateless stages before it (average pooling is linear; max pooling takes the max of its
 window, as the ANN's max pool), :math:`b_l` the layer's ``ann_bias`` [A] (or ``i_bias`` when
@@ -37,17 +38,22 @@ class AnnStep:
     population
         The population.
     inputs
-        What its synapses receive, ``(samples, n_in)`` [Hz] (after the max-pool stages).
+        What its synapses receive, ``(samples, n_in)`` [Hz] (after the max-pool stages; of the
+        last projection for a population with several).
     matrix
-        Its synapses composed with the linear stages, ``(neurons, n_in)`` sparse [C].
+        Its synapses composed with the linear stages, ``(neurons, n_in)`` sparse [C] (of the
+        last projection for a population with several).
     rates
         Its rates ``r_l`` [Hz], ``(samples, neurons)``.
+    terms
+        ``(inputs, matrix)`` of every incoming projection, in order.
     """
 
     population: Population
     inputs: np.ndarray
     matrix: sp.csr_matrix
     rates: np.ndarray
+    terms: tuple[tuple[np.ndarray, sp.csr_matrix], ...] = ()
 
 
 def iter_ann(
@@ -59,19 +65,24 @@ def iter_ann(
     acts: list[np.ndarray] = []
     r0 = x.reshape(len(x), -1) * rate
     for pop in network.populations:
-        z = r0 if pop.source < 0 else acts[pop.source]
-        shape = pop.source_shape
-        for gate in pop.gates:
-            z = z[:, pool_windows(gate, shape)].max(axis=2)
-            shape = gate.output_shape(shape)
-        m = population_matrix(pop.layer, pop.linear_stages, pop.gated_shape)
-        nrn = pop.layer.neurons.broadcast(pop.size)
-        pre = np.asarray((m @ z.T).T) + ann_bias(pop)
-        if pop.layer.ann_activation == "relu":
+        pre = np.zeros((len(x), pop.size))
+        terms = []
+        for edge in pop.projections:
+            z = r0 if edge.source < 0 else acts[edge.source]
+            shape = edge.source_shape
+            for gate in edge.gates:
+                z = z[:, pool_windows(gate, shape)].max(axis=2)
+                shape = gate.output_shape(shape)
+            m = population_matrix(edge.map, edge.linear_stages, edge.gated_shape)
+            pre = pre + np.asarray((m @ z.T).T)
+            terms.append((z, m))
+        nrn = pop.neurons.broadcast(pop.size)
+        pre = pre + ann_bias(pop)
+        if pop.ann_activation == "relu":
             pre = np.maximum(pre, 0.0)
         r = pre / (nrn["v_th"] * nrn["c_m"])
         acts.append(r)
-        yield AnnStep(population=pop, inputs=z, matrix=m, rates=r)
+        yield AnnStep(population=pop, inputs=z, matrix=m, rates=r, terms=tuple(terms))
 
 
 def ann_bias(pop: Population) -> np.ndarray:
@@ -79,9 +90,9 @@ def ann_bias(pop: Population) -> np.ndarray:
 
     ``ann_bias`` of the layer (per unit or per conv channel), or its ``i_bias`` when None.
     """
-    bias = pop.layer.ann_bias
+    bias = pop.ann_bias
     if bias is None:
-        return pop.layer.neurons.broadcast(pop.size)["i_bias"]
+        return pop.neurons.broadcast(pop.size)["i_bias"]
     b = np.asarray(bias, dtype=np.float64)
     if b.ndim == 1 and b.size != pop.size:  # one value per conv channel
         b = np.repeat(b, pop.size // b.size)
@@ -111,7 +122,7 @@ def ann_activations(
     """
     return {
         step.population.name: (
-            step.rates / step.population.layer.rate_scale if units == "ann" else step.rates
+            step.rates / step.population.rate_scale if units == "ann" else step.rates
         )
         for step in iter_ann(network, x, max_rate=max_rate)
     }

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from lif_bridge.network.graph import Identity
 from lif_bridge.network.layers import AvgPool2d, Conv2d, Dense, Flatten, Layer, MaxPool2d
 
 __all__ = [
@@ -116,13 +117,16 @@ def pool_windows(layer: AvgPool2d | MaxPool2d, input_shape: tuple[int, ...]) -> 
     return (ch + pix[None]).reshape(c * oh * ow, kh * kw).astype(np.int64)
 
 
-def layer_matrix(layer: Layer, input_shape: tuple[int, ...]) -> sp.csr_matrix:
+def layer_matrix(layer: Layer | Identity, input_shape: tuple[int, ...]) -> sp.csr_matrix:
     """The linear map of a layer as an ``(n_out, n_in)`` sparse matrix.
 
-    Defined for :class:`Dense`, :class:`Conv2d`, :class:`AvgPool2d` and :class:`Flatten`
-    (the identity); :class:`MaxPool2d` is not linear and has no matrix.
+    Defined for :class:`Dense`, :class:`Conv2d`, :class:`AvgPool2d`, :class:`Flatten`
+    (the identity) and :class:`~lif_bridge.network.Identity` (a diagonal of its per-channel
+    scale); :class:`MaxPool2d` is not linear and has no matrix.
     """
     n_in = int(np.prod(input_shape))
+    if isinstance(layer, Identity):
+        return sp.diags(layer.unit_scale(input_shape), format="csr")
     if isinstance(layer, Dense):
         return sp.csr_matrix(np.asarray(layer.weight))
     if isinstance(layer, Conv2d):
@@ -138,7 +142,7 @@ def layer_matrix(layer: Layer, input_shape: tuple[int, ...]) -> sp.csr_matrix:
 
 
 def population_matrix(
-    layer: Layer, stages: tuple[Layer, ...], source_shape: tuple[int, ...]
+    layer: Layer | Identity, stages: tuple[Layer, ...], source_shape: tuple[int, ...]
 ) -> sp.csr_matrix | None:
     """The composed linear map from a source population through linear stages and a layer.
 

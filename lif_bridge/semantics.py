@@ -23,14 +23,30 @@ A. **State update** (non-refractory neurons only): the exact solution of
 B. **Threshold**: ``s = (v >= v_th) and not refractory``. The input encoder emits its values
    ``e[n]`` for this step (0/1 spikes, or real amounts for the constant-current encoder).
 
-C. **Synapses** (spikes of *this* step, all layers): each weighted layer ``l`` receives the spikes
-   of its source (``e[n]`` for the first layer, else ``s`` of the previous population) after they
-   pass the stateless stages between them (flatten, average pooling, spiking max pooling), and::
+C. **Synapses** (spikes of *this* step, all populations): each population receives the sum of
+   its incoming projections. A projection ``p`` takes the spikes of its source (``e[n]`` for
+   the input encoder, else ``s`` of the source population), passes them through its stateless
+   stages (flatten, average pooling, spiking max pooling) into ``z_p``, and::
 
-       v <- v + (W z) / C_m          for non-refractory neurons (a refractory neuron drops input)
+       v <- v + sum_p (W_p z_p[n - d_p]) / C_m    for non-refractory neurons
+                                                  (a refractory neuron drops the whole sum)
 
-   so every weighted layer adds one step of latency (the output population of a network with
-   ``L`` weighted layers first sees the input at step ``L``).
+   with ``W_p`` the projection's map (Dense, Conv2d, or an Identity with a per-channel scale)
+   and ``d_p >= 0`` its delay in steps (``z_p[m] = 0`` for ``m < 0``; a chain has one projection
+   per population and no delays). The sum is over the projections in their order.
+
+   Every weighted map adds one step of latency: a population first sees the input at step
+   ``L``, the number of weighted maps on its *shortest* path from the input. Where paths of
+   different depth meet (a residual addition ``relu(conv2(relu(conv1(x))) + x)``), the shortcut's
+   spikes arrive ``k - 1`` steps earlier than those of the ``k`` weighted layers it skips; rates
+   are unaffected once the window is long compared to ``k``, so this is a transient of ``k - 1``
+   steps. A delay ``d_p = k - 1`` on the shortcut aligns the two paths (an option; every
+   backend honours delays identically). Measured on small converted residual graphs
+   (``benchmarks/bench_graph_delays.py``), aligning changed the agreement with the ANN by less
+   than one point at every window from 20 to 300 steps, so delays default to 0.
+
+   Concatenation along channels (``torch.cat(..., dim=1)``) feeding a weighted map is that map
+   split into one projection per source (:func:`lif_bridge.network.concat_projections`).
 
    * Flatten reshapes ``(C, H, W)`` to ``C·H·W`` in C order (as ``torch.flatten``).
    * Average pooling is linear: ``z_u = mean_{i in window(u)} s_i`` (real-valued), no neurons.
@@ -76,7 +92,9 @@ With ``p = clip(x_i · max_rate · dt, 0, 1)`` the expected spikes per step:
   sample's train does not depend on batching.
 * ``ConstantCurrent``: ``e[n] = p`` every step (an analog input, the mean of the trains above).
 
-The functions below compute the per-step constants in one place so that backends share them.
+The functions below compute the per-step constants in one place so that backends share them;
+:func:`lif_bridge.plan.lower` computes every constant of a network once, and
+:func:`lif_bridge.step.step` is this contract as a pure function.
 """
 
 from __future__ import annotations

@@ -9,20 +9,28 @@ from __future__ import annotations
 import numpy as np
 
 from lif_bridge.network import (
+    INPUT,
     AvgPool2d,
     Conv2d,
     Dense,
     Flatten,
+    Identity,
     Layer,
     MaxPool2d,
     Network,
     Neurons,
+    Node,
+    Projection,
+    concat_projections,
 )
 
-__all__ = ["ARCHITECTURES", "random_inputs", "random_network"]
+__all__ = ["ARCHITECTURES", "GRAPHS", "random_graph", "random_inputs", "random_network"]
 
 #: Names of the architectures :func:`random_network` builds.
 ARCHITECTURES = ("dense", "conv_avg", "conv_max", "mixed")
+
+#: Names of the graphs :func:`random_graph` builds.
+GRAPHS = ("identity_skip1", "identity_skip2", "projection_skip2", "concat2_avg", "concat3_max")
 
 
 def _neurons(rng: np.random.Generator, n: int, reset: str, per_neuron: bool) -> Neurons:
@@ -123,3 +131,88 @@ def random_network(
 def random_inputs(network: Network, samples: int, seed: int = 0) -> np.ndarray:
     """Uniform inputs in [0, 1] of shape ``(samples, *network.input_shape)``."""
     return np.random.default_rng(seed).random((samples, *network.input_shape))
+
+
+def random_graph(
+    seed: int,
+    architecture: str = "identity_skip2",
+    *,
+    reset: str = "subtract",
+    per_neuron: bool = False,
+    refractory: float = 0.0,
+    align_delays: bool = False,
+) -> Network:
+    """A small random graph: residual shortcuts or concatenated branches.
+
+    Parameters
+    ----------
+    seed, reset, per_neuron, refractory
+        As for :func:`random_network`.
+    architecture
+        ``"identity_skip1"`` (an identity shortcut around one conv), ``"identity_skip2"`` (around
+        two convs), ``"projection_skip2"`` (a strided 1×1 conv shortcut around two convs, the
+        first strided), ``"concat2_avg"`` (two conv branches of different kernels, one through
+        average pooling, concatenated into a conv) or ``"concat3_max"`` (three branches, spiking
+        max pooling on one and on the concatenation, into a dense layer).
+    align_delays
+        Delay each shortcut by the number of weighted layers it skips minus one, so that both
+        paths of an addition have the same latency.
+    """
+    rng = np.random.default_rng(seed)
+
+    def nrn(n: int) -> Neurons:
+        out = _neurons(rng, n, reset, per_neuron)
+        return out.replace(refractory=refractory) if refractory else out
+
+    def conv(c_out: int, c_in: int, k: int, **kw: object) -> Conv2d:
+        return Conv2d(weight=rng.normal(0.08, 0.5, (c_out, c_in, k, k)), **kw)  # type: ignore[arg-type]
+
+    def node(name: str, size: int, *projections: Projection) -> Node:
+        return Node(name=name, neurons=nrn(size), projections=projections)
+
+    def dense_out(src: str, n_in: int, stages: tuple = (Flatten(),)) -> Node:
+        d = Dense(weight=rng.normal(0.1, 0.5, (3, n_in)))
+        return node("out", 3, Projection(source=src, map=d, stages=stages))
+
+    shape: tuple[int, ...] = (2, 6, 6)
+    stem = node("stem", 3 * 36, Projection(source=INPUT, map=conv(3, 2, 3, padding=1)))
+    nodes: list[Node]
+    if architecture == "identity_skip1":
+        skip = Projection(source="stem", map=Identity(scale=rng.uniform(0.5, 1.0, 3)))
+        a = node("a", 108, Projection(source="stem", map=conv(3, 3, 3, padding=1)), skip)
+        nodes = [stem, a, dense_out("a", 27, (AvgPool2d(kernel_size=2), Flatten()))]
+    elif architecture in ("identity_skip2", "projection_skip2"):
+        strided = architecture == "projection_skip2"
+        a_size = 3 * 9 if strided else 108
+        a = node(
+            "a",
+            a_size,
+            Projection(source="stem", map=conv(3, 3, 3, padding=1, stride=2 if strided else 1)),
+        )
+        shortcut = conv(3, 3, 1, stride=2) if strided else Identity(scale=0.8)
+        delay = 1 if align_delays else 0
+        b = node(
+            "b",
+            a_size,
+            Projection(source="a", map=conv(3, 3, 3, padding=1)),
+            Projection(source="stem", map=shortcut, delay=delay),
+        )
+        nodes = [stem, a, b, dense_out("b", a_size)]
+    elif architecture == "concat2_avg":
+        x = node("x", 2 * 36, Projection(source="stem", map=conv(2, 3, 3, padding=1)))
+        y = node("y", 1 * 36, Projection(source="stem", map=conv(1, 3, 1)))
+        join = conv(2, 3, 3)
+        pool = (AvgPool2d(kernel_size=2),)
+        c = node("c", 2, *concat_projections([("x", (2, 6, 6)), ("y", (1, 6, 6))], join, pool))
+        nodes = [stem, x, y, c, dense_out("c", 2)]
+    elif architecture == "concat3_max":
+        x = node("x", 2 * 36, Projection(source="stem", map=conv(2, 3, 3, padding=1)))
+        y = node("y", 1 * 36, Projection(source="stem", map=conv(1, 3, 1)))
+        w = node("w", 2 * 36, Projection(source="stem", map=conv(2, 3, 3, padding=1), stages=()))
+        d = Dense(weight=rng.normal(0.1, 0.5, (3, 5 * 9)))
+        stages = (MaxPool2d(kernel_size=2), Flatten())
+        srcs = [("x", (2, 6, 6)), ("y", (1, 6, 6)), ("w", (2, 6, 6))]
+        nodes = [stem, x, y, w, node("out", 3, *concat_projections(srcs, d, stages))]
+    else:
+        raise ValueError(f"unknown graph {architecture!r}; choose from {GRAPHS}")
+    return Network(input_shape=shape, nodes=tuple(nodes))

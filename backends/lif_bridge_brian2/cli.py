@@ -25,7 +25,9 @@ CLI = BackendCLI(
             name="build_dir", metavar="DIR", help="folder for standalone projects and caches"
         ),
         BackendOption(
-            name="samples_per_run", type="int", help="sample windows laid out in one run (100)"
+            name="samples_per_run",
+            type="int",
+            help="sample windows per run (runtime: 100; standalone: every image, one run)",
         ),
         BackendOption(
             name="poisson_group",
@@ -33,6 +35,11 @@ CLI = BackendCLI(
             help="Brian2's PoissonGroup for Poisson coding (not the reference's seeded trains)",
         ),
         BackendOption(name="keep_build", type="flag", help="keep standalone project folders"),
+        BackendOption(
+            name="threads",
+            type="int",
+            help="OpenMP threads of cpp_standalone (0: serial; counts are unchanged)",
+        ),
     ),
     install_hint="install it with: pip install 'lif-bridge[brian2]'",
 )

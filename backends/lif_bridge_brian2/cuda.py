@@ -8,7 +8,8 @@ What it takes to generate and compile a CUDA project, GPU or not:
   ``nvidia-curand-cu12`` (``nvidia/curand``); the wheel ships only ``libcurand.so.10``, so a
   ``libcurand.so`` link is made in the build folder (never in site-packages);
 * brian2cuda's makefile hard-codes ``-std=c++11`` while CUDA 13's CUB needs C++17: the project
-  is generated with ``compile=False``, its makefile is patched, then compiled;
+  is generated (as every standalone project is) with ``compile=False``, its makefile is patched,
+  then compiled by :class:`lif_bridge_brian2.devices.CudaStandalone`;
 * nvcc flags ``-w -fmad=false`` (instead of ``-use_fast_math``), so that the GPU rounds like
   the reference (no fused multiply-add).
 """
@@ -22,7 +23,7 @@ from typing import Any
 
 from lif_bridge.errors import BackendError
 
-__all__ = ["build_cuda_project", "configure_cuda", "curand_paths", "patch_and_compile"]
+__all__ = ["configure_cuda", "curand_paths", "patch_makefile"]
 
 #: Defaults when no GPU can be queried.
 COMPUTE_CAPABILITY = 8.0
@@ -102,42 +103,8 @@ def configure_cuda(
     return {"compute_capability": cc, "curand": str(lib), "nvcc": nvcc}
 
 
-def patch_and_compile(dev: Any, project: Path) -> None:
-    """Raise the makefile's ``-std=c++11`` to C++17 (CUDA 13's CUB), then compile."""
-    from brian2.codegen.cpp_prefs import get_compiler_and_args
-
+def patch_makefile(project: Path) -> None:
+    """Raise the makefile's ``-std=c++11`` to C++17 (CUDA 13's CUB needs it)."""
     makefile = project / "makefile"
     text = makefile.read_text()
     makefile.write_text(text.replace("-std=c++11", "-std=c++17"))
-    compiler, _ = get_compiler_and_args()
-    dev.compile_source(str(project), compiler, False, False)
-
-
-def build_cuda_project(build_dir: str | None = None, samples: int = 2) -> str:
-    """Generate and compile the paper's MLP (784-600-10) for cuda_standalone; the project path."""
-    from lif_bridge.backend import get_backend
-    from lif_bridge.network import Readout, Simulation
-    from lif_bridge_brian2.models import paper_mlp_network
-
-    sim = Simulation(steps=300, dt=0.01, readout=Readout(counts="all"))
-    backend = get_backend("brian2", device="cuda_standalone", build_dir=build_dir, keep_build=True)
-    program = backend.lower(paper_mlp_network(), sim)
-    program.compile(samples)
-    return str(program.info["project"])
-
-
-def run_cuda_mlp_check(samples: int = 5) -> bool:
-    """On a machine with a GPU: run 5 MNIST images, compare with the reference counts."""
-    import numpy as np
-
-    from lif_bridge.backend import simulate
-    from lif_bridge.data import load_mnist, resolve_data_dir
-    from lif_bridge.network import Readout, Simulation
-    from lif_bridge_brian2.models import paper_mlp_network
-
-    x = load_mnist("test", data_dir=resolve_data_dir(), limit=samples).x
-    sim = Simulation(steps=300, dt=0.01, readout=Readout(counts="all"))
-    net = paper_mlp_network()
-    want = simulate(net, x, sim, "reference")
-    got = simulate(net, x, sim, "brian2", device="cuda_standalone", samples_per_run=samples)
-    return all(np.array_equal(got.counts[k], want.counts[k]) for k in want.counts)

@@ -1,123 +1,169 @@
-"""Devices by name, code-generation preferences, compilers and build folders.
+"""Devices as objects with one interface, as in Brian2 itself (runtime, C++ and CUDA standalone).
 
-=================== ============================ ===============================================
-``device=``          Brian2                       notes
-=================== ============================ ===============================================
-``"runtime"``        runtime, target ``numpy``    no compiler needed (alias ``"numpy"``)
-``"cython"``         runtime, target ``cython``   compiles once per code, cached
-``"cpp_standalone"`` ``set_device('cpp_standalone')`` one C++ project, compiled once, run per batch
-``"cuda_standalone"`` brian2cuda                  Python 3.12 environment, see ``cuda.py``
-=================== ============================ ===============================================
+===================== ====================== ==============================================
+``device=``            class                  Brian2
+===================== ====================== ==============================================
+``"runtime"``          :class:`RuntimeDevice`  runtime, code target ``numpy`` (alias ``"numpy"``)
+``"cython"``           :class:`RuntimeDevice`  runtime, code target ``cython`` (cached)
+``"cpp_standalone"``   :class:`CppStandalone`  one C++ project, compiled once, run per batch
+``"cuda_standalone"``  :class:`CudaStandalone` brian2cuda (Python 3.12 environment, ``cuda.py``)
+===================== ====================== ==============================================
 
-Compiled code must round like NumPy: Brian2's default GCC flags include ``-ffast-math`` (which
-lets the compiler reassociate sums and contract ``a + b*c`` into one fused multiply-add), so the
-backend compiles with :data:`SAFE_FLAGS` instead, set only while it builds or runs.
+Every device checks its toolchain (:meth:`Device.check`) and builds a
+:class:`~lif_bridge_brian2.spec.BuildSpec` into an *executable*: an object with ``samples``
+(windows per run, fixed by a standalone build, ``None`` at runtime), ``info``,
+``run(table) -> (counts, traces)`` and ``close()``. The CUDA device is the C++ device with its
+own preferences and compile step, as brian2cuda's device subclasses Brian2's.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
+from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import Any, Protocol
 
-import brian2 as b2
+import numpy as np
 
 from lif_bridge.errors import BackendError
+from lif_bridge_brian2.spec import BuildSpec, Outputs
+from lif_bridge_brian2.toolchain import check_compiler, run_make
 
 __all__ = [
     "DEVICES",
-    "SAFE_FLAGS",
-    "cache_root",
-    "check_compiler",
-    "codegen_prefs",
-    "make_build_dir",
-    "normalise_device",
+    "CppStandalone",
+    "CudaStandalone",
+    "Device",
+    "Executable",
+    "RuntimeDevice",
+    "device_for",
 ]
 
-DEVICES = {
-    "runtime": "numpy",
-    "numpy": "numpy",
-    "cython": "cython",
-    "cpp_standalone": "cpp_standalone",
-    "cuda_standalone": "cuda_standalone",
+
+class Executable(Protocol):
+    """A built program: runs input tables of ``samples`` windows (any number if ``None``)."""
+
+    info: dict[str, Any]
+
+    @property
+    def samples(self) -> int | None:
+        """Windows per run, fixed by a standalone build; ``None``: any number."""
+
+    def run(self, values: np.ndarray) -> Outputs:
+        """Counts and traces per window for the input table ``values``."""
+
+    def close(self) -> None:
+        """Release what the build holds (a standalone project folder)."""
+
+
+class Device(ABC):
+    """A way of running Brian2 code (one instance per backend)."""
+
+    #: The name users give (``device=``) and results report (``brian2-<name>``).
+    name: str
+
+    @abstractmethod
+    def check(self) -> None:
+        """Raise :class:`BackendError` if the toolchain this device needs is missing."""
+
+    @abstractmethod
+    def build(self, spec: BuildSpec) -> Executable:
+        """Build ``spec`` (standalone: generate and compile its project)."""
+
+    @property
+    def standalone(self) -> bool:
+        """Whether builds are compiled projects with a fixed number of windows per run."""
+        return False
+
+
+class RuntimeDevice(Device):
+    """Brian2's runtime device with code target ``numpy`` or ``cython``."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.name = target
+
+    def check(self) -> None:
+        """Cython needs a C++ compiler; NumPy nothing."""
+        if self.target == "cython":
+            check_compiler(self.name)
+
+    def build(self, spec: BuildSpec) -> Executable:
+        """The network in this process (Cython code cached under the build root)."""
+        from lif_bridge_brian2.runtime import RuntimeExecutable
+
+        cache = spec.build_root / "cython_cache" if self.target == "cython" else None
+        return RuntimeExecutable(spec, self.target, cache)
+
+
+class CppStandalone(Device):
+    """Brian2's ``cpp_standalone``: one project per build, compiled once, run per batch."""
+
+    name = "cpp_standalone"
+    brian2_device = "cpp_standalone"
+
+    @property
+    def standalone(self) -> bool:
+        """Always: a compiled project."""
+        return True
+
+    def check(self) -> None:
+        """A C++ compiler must be on ``PATH``."""
+        check_compiler(self.name)
+
+    def configure(self, build_root: Path) -> None:
+        """No preferences beyond the toolchain's."""
+
+    def compile(self, project: Path) -> None:
+        """``make`` in its own process group (Ctrl-C stops it)."""
+        run_make(project, f"brian2 backend, device {self.name!r}")
+
+    def build(self, spec: BuildSpec) -> Executable:
+        """Generate and compile the project of ``spec``."""
+        from lif_bridge_brian2.standalone import StandaloneBuild
+
+        return StandaloneBuild.create(spec, self)
+
+
+class CudaStandalone(CppStandalone):
+    """brian2cuda's ``cuda_standalone``: the C++ device with CUDA preferences and compile."""
+
+    name = "cuda_standalone"
+    brian2_device = "cuda_standalone"
+
+    def check(self) -> None:
+        """A C++ compiler and ``nvcc`` must be on ``PATH``."""
+        check_compiler(self.name, cuda=True)
+
+    def configure(self, build_root: Path) -> None:
+        """brian2cuda's preferences (:func:`lif_bridge_brian2.cuda.configure_cuda`)."""
+        from lif_bridge_brian2.cuda import configure_cuda
+
+        configure_cuda(build_root)
+
+    def compile(self, project: Path) -> None:
+        """Raise the makefile's C++ standard (CUDA 13's CUB), then ``make``."""
+        from lif_bridge_brian2.cuda import patch_makefile
+
+        patch_makefile(project)
+        super().compile(project)
+
+
+#: Device names (and the alias ``numpy``) -> the device.
+DEVICES: dict[str, Device] = {
+    "runtime": RuntimeDevice("numpy"),
+    "numpy": RuntimeDevice("numpy"),
+    "cython": RuntimeDevice("cython"),
+    "cpp_standalone": CppStandalone(),
+    "cuda_standalone": CudaStandalone(),
 }
 
-#: GCC flags: optimised, but IEEE arithmetic as written (no fast-math, no FMA contraction).
-SAFE_FLAGS = ["-w", "-O3", "-fno-fast-math", "-ffp-contract=off"]
 
-
-def normalise_device(device: str) -> str:
-    """``"numpy"``, ``"cython"``, ``"cpp_standalone"`` or ``"cuda_standalone"``."""
-    if device not in DEVICES:
+def device_for(name: str | Device) -> Device:
+    """The device called ``name`` (see the module table), or ``name`` itself."""
+    if isinstance(name, Device):
+        return name
+    if name not in DEVICES:
         raise BackendError(
-            f"brian2 backend: unknown device {device!r}; choose from {sorted(DEVICES)}"
+            f"brian2 backend: unknown device {name!r}; choose from {sorted(DEVICES)}"
         )
-    return DEVICES[device]
-
-
-def check_compiler(device: str) -> None:
-    """Raise :class:`BackendError` if the C++ compiler a device needs is missing."""
-    if device == "numpy":
-        return
-    cxx = os.environ.get("CXX", "g++")
-    if shutil.which(cxx) is None and shutil.which("c++") is None:
-        raise BackendError(
-            f"brian2 backend, device {device!r}: no C++ compiler found ({cxx!r} is not on PATH); "
-            "install g++ or use device='runtime' (pure NumPy)"
-        )
-    if device == "cuda_standalone" and shutil.which("nvcc") is None:
-        raise BackendError(
-            "brian2 backend, device 'cuda_standalone': nvcc (the CUDA compiler) is not on PATH; "
-            "install the CUDA toolkit or add its bin folder to PATH"
-        )
-
-
-@contextlib.contextmanager
-def codegen_prefs(target: str, cython_cache: Path | None = None) -> Iterator[None]:
-    """Set the code-generation target and :data:`SAFE_FLAGS` for the block, then restore."""
-    saved = {
-        "codegen.target": b2.prefs["codegen.target"],
-        "codegen.cpp.extra_compile_args_gcc": list(b2.prefs["codegen.cpp.extra_compile_args_gcc"]),
-        "codegen.runtime.cython.cache_dir": b2.prefs["codegen.runtime.cython.cache_dir"],
-        "devices.cpp_standalone.extra_make_args_unix": list(
-            b2.prefs["devices.cpp_standalone.extra_make_args_unix"]
-        ),
-    }
-    try:
-        if target in ("numpy", "cython"):
-            b2.prefs["codegen.target"] = target
-        b2.prefs["codegen.cpp.extra_compile_args_gcc"] = list(SAFE_FLAGS)
-        # Brian2's default `make -j` starts one compiler per source file at once (dozens on a
-        # 2-core machine, thrashing); one job per core compiles as fast with bounded memory.
-        b2.prefs["devices.cpp_standalone.extra_make_args_unix"] = [f"-j{os.cpu_count() or 1}"]
-        if cython_cache is not None:
-            b2.prefs["codegen.runtime.cython.cache_dir"] = str(cython_cache)
-        yield
-    finally:
-        for key, value in saved.items():
-            b2.prefs[key] = value
-
-
-def cache_root(build_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Where build folders go: ``build_dir``, else ``$LIF_BRIDGE_CACHE/brian2``, else
-    ``$XDG_CACHE_HOME/lif-bridge/brian2`` (``~/.cache/...``); never the working folder."""
-    if build_dir is not None:
-        root = Path(build_dir)
-    elif os.environ.get("LIF_BRIDGE_CACHE"):
-        root = Path(os.environ["LIF_BRIDGE_CACHE"]) / "brian2"
-    else:
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        root = Path(base) / "lif-bridge" / "brian2"
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BackendError(f"brian2 backend: cannot create build folder {root} ({exc})") from exc
-    return root
-
-
-def make_build_dir(root: Path, prefix: str) -> Path:
-    """A fresh, unique project folder under ``root``."""
-    return Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=root))
+    return DEVICES[name]

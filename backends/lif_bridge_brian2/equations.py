@@ -17,7 +17,7 @@ How it is integrated. The step must equal the contract's phase A
 expression (and divides by ``g_l``, NaN for IF neurons), which rounds differently in the last
 bit and can flip a spike that lands exactly on threshold. :class:`ContractExact` is therefore a
 custom state-update method: it emits the exact solution in the contract's form, using per-neuron
-constants ``d_leak``, ``v_inf``, ``dv_if`` and ``leaky`` computed once in NumPy by
+constants ``d_leak``, ``v_inf``, ``dv_if`` and ``leaky`` computed in NumPy by
 :func:`lif_bridge.semantics.leak_constants` (the very numbers the reference backend uses)::
 
     v_new = leaky*(v_inf + (v - v_inf)*d_leak) + (1 - leaky)*(v + dv_if)
@@ -25,6 +25,13 @@ constants ``d_leak``, ``v_inf``, ``dv_if`` and ``leaky`` computed once in NumPy 
 ``leaky`` is 1 or 0, so one of the two terms is an exact 0 and the other is kept unrounded.
 Refractoriness gates the update the same way (``int(not_refractory)``), so a refractory
 neuron keeps ``v`` exactly.
+
+Parameters and derived constants. The variables of :data:`PARAMETERS` are the model's
+parameters: a lab may edit them on the returned ``NeuronGroup`` (and ``w`` on the
+``Synapses``) between runs. The variables of :data:`DERIVED` are functions of them
+(:func:`derived_constants`); :class:`lif_bridge_brian2.populations.LIFGroup` recomputes them in
+NumPy before every run, so an edit takes effect and the run stays identical to the reference
+for the edited description; an edit of a derived variable itself is refused.
 """
 
 from __future__ import annotations
@@ -37,150 +44,154 @@ from brian2.stateupdaters.base import StateUpdateMethod
 
 from lif_bridge.network import Neurons, Population
 from lif_bridge.semantics import leak_constants, refractory_steps
-from lif_bridge_brian2.units import UnitPreset
 
-__all__ = ["ContractExact", "describe", "neuron_equations", "neuron_parameters", "on_pre_code"]
+__all__ = [
+    "DERIVED",
+    "ODE",
+    "PARAMETERS",
+    "ContractExact",
+    "apply_input_code",
+    "derived_constants",
+    "neuron_equations",
+    "neurons_of",
+    "on_pre_code",
+    "parameter_values",
+    "reset_code",
+]
 
 #: The membrane ODE shown to users (and declared in every population's model).
 ODE = "dv/dt = (-g_l*(v - v_rest) + I_bias)/C_m : volt"
 
-_PARAMS = """
-C_m : farad (constant)          # membrane capacitance
-g_l : siemens (constant)        # leak conductance (tau_m = C_m/g_l)
-I_bias : amp (constant)         # constant bias current
-v_rest : volt (constant)        # resting potential (initial value)
-v_th : volt (constant)          # threshold
-v_reset : volt (constant)       # reset potential of reset-to-zero neurons
-inv_C_m : 1/farad (constant)    # 1/C_m: an input spike through w adds w*inv_C_m = w/C_m
-d_leak : 1 (constant)           # exp(-g_l*dt/C_m), one step of leak
-v_inf : volt (constant)         # v_rest + I_bias/g_l (0 where g_l = 0)
-dv_if : volt (constant)         # I_bias*dt/C_m, the step of a non-leaky (IF) neuron
-leaky : 1 (constant)            # 1 where g_l > 0, else 0
-a_in : volt                     # synaptic jumps of this step, summed before they are applied
-"""
+#: Editable parameters: Brian2 name -> (description field, kind of unit, meaning).
+PARAMETERS: dict[str, tuple[str, str, str]] = {
+    "C_m": ("c_m", "capacitance", "membrane capacitance"),
+    "g_l": ("g_l", "conductance", "leak conductance (tau_m = C_m/g_l)"),
+    "I_bias": ("i_bias", "current", "constant bias current"),
+    "v_rest": ("v_rest", "voltage", "resting potential (and the potential at a window start)"),
+    "v_th": ("v_th", "voltage", "threshold"),
+    "v_reset": ("v_reset", "voltage", "reset potential of reset-to-zero neurons"),
+    "t_ref": ("refractory", "time", "refractory period, used as round(t_ref/dt) steps"),
+}
+
+#: Derived constants (never edit them; they follow the parameters): name -> kind, meaning.
+DERIVED: dict[str, tuple[str, str]] = {
+    "inv_C_m": ("inverse_capacitance", "1/C_m: an input spike through w adds w*inv_C_m"),
+    "d_leak": ("one", "exp(-g_l*dt/C_m), one step of leak"),
+    "v_inf": ("voltage", "v_rest + I_bias/g_l (0 where g_l = 0)"),
+    "dv_if": ("voltage", "I_bias*dt/C_m, the step of a non-leaky (IF) neuron"),
+    "leaky": ("one", "1 where g_l > 0, else 0"),
+    "t_ref_steps": ("time", "round(t_ref/dt)*dt, the refractory period Brian2 counts"),
+}
+
+_UNITS = {
+    "C_m": "farad",
+    "g_l": "siemens",
+    "I_bias": "amp",
+    "v_rest": "volt",
+    "v_th": "volt",
+    "v_reset": "volt",
+    "t_ref": "second",
+    "inv_C_m": "1/farad",
+    "d_leak": "1",
+    "v_inf": "volt",
+    "dv_if": "volt",
+    "leaky": "1",
+    "t_ref_steps": "second",
+}
+
+#: Variables with one value per population (Brian2 ``shared``).
+SHARED = ("t_ref", "t_ref_steps")
+
+
+def _declaration(name: str, meaning: str) -> str:
+    flags = "constant, shared" if name in SHARED else "constant"
+    return f"{name} : {_UNITS[name]} ({flags})  # {meaning}\n"
 
 
 class ContractExact(StateUpdateMethod):
     """Exact integration of the membrane ODE in the contract's arithmetic (see module docs)."""
-
-    def __init__(self, refractory: bool) -> None:
-        self.refractory = refractory
 
     def can_integrate(self, equations: Any, variables: Any, method_options: Any = None) -> bool:
         """Only ``v`` of the population model (checked by name)."""
         return set(equations.diff_eq_names) == {"v"}
 
     def __call__(self, equations: Any, variables: Any = None, method_options: Any = None) -> str:
-        """Abstract code of one step (phase A)."""
+        """Abstract code of one step (phase A), frozen while refractory."""
         new = "leaky*(v_inf + (v - v_inf)*d_leak) + (1 - leaky)*(v + dv_if)"
-        if not self.refractory:
-            return f"v = {new}\n"
         return f"v_new = {new}\nv = int(not_refractory)*v_new + (1 - int(not_refractory))*v\n"
 
 
 def neuron_equations(extra: str = "") -> b2.Equations:
-    """The model of a population: the ODE, its parameters, and ``extra`` lines (counters)."""
-    return b2.Equations(ODE + "\n" + _PARAMS + extra)
+    """The model of a population: the ODE, its parameters, derived constants, ``extra`` lines."""
+    lines = [ODE]
+    lines += [_declaration(n, meaning) for n, (_, _, meaning) in PARAMETERS.items()]
+    lines += [_declaration(n, meaning) for n, (_, meaning) in DERIVED.items()]
+    lines.append("a_in : volt  # synaptic jumps of this step, summed before they are applied")
+    return b2.Equations("\n".join(lines) + "\n" + extra)
 
 
-def neuron_parameters(
-    pop: Population, dt: float, units: UnitPreset
-) -> dict[str, b2.Quantity | np.ndarray]:
-    """Per-neuron values of every parameter of :func:`neuron_equations`, as quantities.
+def parameter_values(pop: Population) -> dict[str, np.ndarray]:
+    """The description's SI numbers of every parameter of :data:`PARAMETERS` (per neuron;
+    ``t_ref`` one value)."""
+    nrn = neurons_of(pop)
+    per_neuron = nrn.broadcast(pop.size)
+    out = {name: per_neuron[field] for name, (field, _, _) in PARAMETERS.items() if name != "t_ref"}
+    out["t_ref"] = np.array([float(nrn.refractory)])
+    return out
 
-    ``d_leak``, ``v_inf`` and ``dv_if`` are computed from the description's SI numbers exactly
-    as the reference backend does, then given the preset's units.
+
+def derived_constants(values: dict[str, np.ndarray], dt: float) -> dict[str, np.ndarray]:
+    """Derived constants (SI numbers) from parameter values (SI numbers), as the reference does.
+
+    ``d_leak, v_inf`` come from :func:`lif_bridge.semantics.leak_constants`; ``dv_if`` is
+    ``I_bias·dt/C_m``; ``t_ref_steps`` is ``R·dt`` with ``R = round(t_ref/dt)``
+    (:func:`lif_bridge.semantics.refractory_steps`), which Brian2's
+    ``timestep(t - lastspike) < timestep(t_ref_steps)`` counts as the contract's ``R`` steps.
     """
-    nrn: Neurons = pop.layer.neurons
-    p = nrn.broadcast(pop.size)
-    d, v_inf = leak_constants(p["c_m"], p["g_l"], p["i_bias"], p["v_rest"], dt)
-    leaky = p["g_l"] > 0
-    v = units.voltage
+    c_m, g_l, i_b, v_rest = (values[k] for k in ("C_m", "g_l", "I_bias", "v_rest"))
+    d, v_inf = leak_constants(c_m, g_l, i_b, v_rest, dt)
+    leaky = g_l > 0
+    steps = refractory_steps(float(values["t_ref"][0]), dt)
     return {
-        "C_m": p["c_m"] * units.capacitance,
-        "g_l": p["g_l"] * units.conductance,
-        "I_bias": p["i_bias"] * units.current,
-        "v_rest": p["v_rest"] * v,
-        "v_th": p["v_th"] * v,
-        "v_reset": p["v_reset"] * v,
-        "inv_C_m": (1.0 / p["c_m"]) / units.capacitance,
+        "inv_C_m": 1.0 / c_m,
         "d_leak": d,
-        "v_inf": np.where(leaky, v_inf, 0.0) * v,
-        "dv_if": (p["i_bias"] * dt / p["c_m"]) * v,
+        "v_inf": np.where(leaky, v_inf, 0.0),
+        "dv_if": i_b * dt / c_m,
         "leaky": leaky.astype(np.float64),
+        "t_ref_steps": np.array([steps * dt]),
     }
 
 
 def reset_code(pop: Population) -> str:
     """``v -= v_th`` (Linear LIF) or ``v = v_reset`` (reset-to-zero)."""
-    return "v -= v_th" if pop.layer.neurons.reset == "subtract" else "v = v_reset"
+    return "v -= v_th" if neurons_of(pop).reset == "subtract" else "v = v_reset"
 
 
-def refractory_period(pop: Population, dt: float) -> b2.Quantity | bool:
-    """``R·dt`` with ``R = round(refractory/dt)`` (contract phase D), or ``False`` if ``R = 0``.
+def on_pre_code(delay: int = 0) -> str:
+    """Synaptic event: add the jump ``w/C_m`` (as ``w*inv_C_m``) to this step's sum.
 
-    Brian2 counts ``timestep(t - lastspike) < timestep(refractory)``; a whole number of steps
-    makes that the contract's ``n' - n < R``.
+    With a delay of ``d`` steps an event arriving in the first ``d`` steps of a window started
+    in the previous sample and is dropped (each sample starts with empty delay lines).
     """
-    r = refractory_steps(pop.layer.neurons.refractory, dt)
-    return r * dt * b2.second if r > 0 else False
-
-
-def on_pre_code() -> str:
-    """Synaptic event: add the jump ``w/C_m`` (as ``w*inv_C_m``) to this step's sum."""
+    if delay:
+        return f"a_in_post += int(t_in_timesteps % W_steps >= {delay})*(w*inv_C_m_post)"
     return "a_in_post += w*inv_C_m_post"
 
 
-def apply_input_code(refractory: bool, analog: bool = False) -> str:
-    """Phase C end: add the step's summed jumps to ``v`` (dropped while refractory)."""
-    total = "(a_in + a_ext)" if analog else "a_in"
-    gate = "int(not_refractory)*" if refractory else ""
-    return f"v += {gate}{total}\na_in = 0*volt"
+def neurons_of(pop: Population) -> Neurons:
+    """The neurons of a population (chain or graph description)."""
+    nrn = getattr(pop, "neurons", None)
+    return nrn if nrn is not None else pop.layer.neurons
 
 
-def describe(network_map: Any) -> str:
-    """Equations, threshold, reset and synapses of every population, with units.
+def apply_input_code(analog: tuple[int, ...] = ()) -> str:
+    """Phase C end: add the step's summed jumps (and the summed analog inputs ``a_ext<k>`` of
+    the edges ``k`` in ``analog``) to ``v``, dropped while refractory.
 
-    Parameters
-    ----------
-    network_map
-        The :class:`lif_bridge_brian2.lowering.LayerMap` returned by ``to_brian2``.
-
-    Returns
-    -------
-    str
-        A plain-text block for a methods section: the ODE with units and the meaning of every
-        parameter, the event rules, the values (scalar or range) of each population, and the
-        synaptic rule of each layer.
+    Refractory is counted here from the steps since the last spike, ``n' - n < R``, not read
+    from Brian2's ``not_refractory``: the threshold clears that flag in the spike's own step
+    even when ``R = 0``, where the contract keeps the input.
     """
-    lines: list[str] = []
-    units: UnitPreset = network_map.units
-    lines.append(
-        f"Brian2 model (units preset {units.name!r}; dt = {network_map.dt * b2.second!s}; "
-        "integration: exact solution per step, see lif_bridge_brian2.equations)"
-    )
-    for name, group in network_map.groups.items():
-        pop = network_map.populations[name]
-        lines.append("")
-        lines.append(f"Population {name!r}: {pop.size} neurons, shape {pop.shape}")
-        for eq in str(group.equations).splitlines():
-            if eq.strip().startswith(("d_leak", "v_inf", "dv_if", "leaky", "inv_C_m", "a_in")):
-                continue
-            lines.append(f"    {eq.strip()}")
-        lines.append("    threshold: v >= v_th")
-        lines.append(f"    reset:     {reset_code(pop)}")
-        ref = refractory_period(pop, network_map.dt)
-        if ref is not False:
-            lines.append(f"    refractory: {ref!s} (synaptic input dropped while refractory)")
-        values = neuron_parameters(pop, network_map.dt, units)
-        for var in ("C_m", "g_l", "I_bias", "v_th", "v_rest", "v_reset"):
-            vals = values[var]
-            lo, hi = np.min(vals), np.max(vals)
-            shown = f"{lo!s}" if lo == hi else f"{lo!s} .. {hi!s}"
-            lines.append(f"    {var} = {shown}")
-        n_syn = network_map.synapse_counts.get(name, 0)
-        lines.append(
-            f"    input synapses: {n_syn:,}, on_pre: v_post += w/C_m_post "
-            f"(w in {units.charge!s}; added once per step, dropped while refractory)"
-        )
-    return "\n".join(lines)
+    total = "(" + " + ".join(["a_in", *(f"a_ext{k}" for k in analog)]) + ")"
+    gate = "int(timestep(t - lastspike, dt) >= timestep(t_ref_steps, dt))"
+    return f"v += {gate}*{total}\na_in = 0*volt"

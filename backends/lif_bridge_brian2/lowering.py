@@ -1,14 +1,16 @@
 r"""Lowering of a network description to an explicit :class:`brian2.Network`.
 
-One ``NeuronGroup`` per population (model and exact step in :mod:`.equations`), one
-``Synapses`` per weighted layer with ``on_pre`` adding ``w/C_m`` (connectivity from
-:mod:`lif_bridge.connectivity`, index arrays built vectorised), the winner-per-window max pool of
-:mod:`.maxpool`, the TimedArray-driven input of :mod:`.inputs`, and monitors for the readout.
+:func:`to_brian2` reads as its four seams: the input group (:mod:`.inputs`), one
+:class:`~.populations.LIFGroup` per population (model and exact step in :mod:`.equations`), the
+synapses into each population (:mod:`.synapses`: the max pools of :mod:`.maxpool`, then one
+``Synapses`` of composed weights with ``on_pre`` adding ``w/C_m``), and the monitors of the
+readout.
 
 Schedule of one step (Brian2's slots; the contract's phases in brackets):
 
-``start``      window reset at a sample start: ``v = v_rest``, counts, max-pool winners and
-               ``lastspike`` cleared
+``start``      window reset at a sample start (``run_regularly`` every window, not every
+               step): ``v = v_rest``, counts, max-pool winners and ``lastspike`` cleared
+               (derived constants are refreshed before every run, :mod:`.populations`)
 ``groups``     state update, :class:`.equations.ContractExact`                          [A]
 ``thresholds`` ``v >= v_th`` (and not refractory); the input group emits ``e[n]``        [B]
 ``synapses``   max-pool gates and every layer's ``on_pre``: ``a_in_post += w*inv_C_m_post`` [C]
@@ -16,54 +18,49 @@ Schedule of one step (Brian2's slots; the contract's phases in brackets):
 ``resets``     ``v -= v_th`` or ``v = v_reset``                                          [D]
 ``end``        membrane traces (after the reset), as the contract's readout
 
-Average pooling and flatten are linear: they are composed into the next layer's synapses with
-:func:`lif_bridge.connectivity.population_matrix` (the same matrix the reference multiplies by),
-so a conv → avg pool → dense path costs one synapse per non-zero entry and no extra group.
-The synaptic jumps are summed into ``a_in`` and added once, like the reference's
-``v += W z / C_m``, rather than added synapse by synapse.
+The Brian2 device in use decides the rest: under ``cuda_standalone`` the objects run on
+``defaultclock`` (brian2cuda's synapse code refers to it by name), elsewhere on an own clock.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import brian2 as b2
 import numpy as np
 
-from lif_bridge.connectivity import population_matrix
-from lif_bridge.errors import UnsupportedLayerError, ValidationError
+from lif_bridge.errors import UnsupportedLayerError
 from lif_bridge.network import (
     AvgPool2d,
     Conv2d,
     Dense,
     Flatten,
+    Identity,
     MaxPool2d,
     Network,
     Population,
     Simulation,
 )
-from lif_bridge_brian2.equations import (
-    ContractExact,
-    apply_input_code,
-    neuron_equations,
-    neuron_parameters,
-    on_pre_code,
-    refractory_period,
-    reset_code,
-)
-from lif_bridge_brian2.inputs import InputRoute, input_mode, make_input
-from lif_bridge_brian2.maxpool import COUNTER, PoolStage, add_maxpool
+from lif_bridge.plan import NetworkPlan, lower
+from lif_bridge_brian2.equations import apply_input_code
+from lif_bridge_brian2.inputs import InputGroup, InputRoute, input_route, make_input
+from lif_bridge_brian2.maxpool import COUNTER
+from lif_bridge_brian2.populations import LIFGroup
+from lif_bridge_brian2.synapses import add_projection, brian2_name, edges
 from lif_bridge_brian2.units import UnitPreset, get_preset
 
-__all__ = ["LayerMap", "to_brian2"]
+__all__ = ["SUPPORTED", "LayerMap", "bin_spikes", "check_layers", "to_brian2"]
 
 #: Layer types the lowering handles (anything else raises UnsupportedLayerError).
 SUPPORTED = (Dense, Conv2d, AvgPool2d, MaxPool2d, Flatten)
 
-#: Code prefix of every window reset: ``new_w`` is 1 at the first step of a sample window.
-WINDOW_START = "new_w = int(t_in_timesteps % W_steps == 0)\n"
+
+def bin_spikes(i: np.ndarray, t_steps: np.ndarray, steps: int, samples: int, n: int) -> np.ndarray:
+    """Spike counts ``(samples, n)`` from neuron indices and integer step numbers."""
+    k = t_steps // steps
+    flat = np.bincount(k * n + i, minlength=samples * n)[: samples * n]
+    return flat.reshape(samples, n).astype(np.int64)
 
 
 @dataclass
@@ -73,7 +70,7 @@ class LayerMap:
     Attributes
     ----------
     groups
-        Population (layer) name -> its ``NeuronGroup``.
+        Population (layer) name -> its :class:`~.populations.LIFGroup` (parameters editable).
     synapses
         Population name -> names of the ``Synapses`` feeding it (layer synapses, and the max-pool
         count/gate synapses in front of it).
@@ -88,13 +85,16 @@ class LayerMap:
     populations
         Population name -> the description's :class:`~lif_bridge.network.Population`.
     synapse_counts
-        Population name -> number of layer synapses.
+        Population name -> number of layer synapses (all its projections).
+    projections
+        Population name -> the ``Synapses`` of each incoming projection, in the order of the
+        description (a chain population has one).
     """
 
-    groups: dict[str, b2.NeuronGroup]
+    groups: dict[str, LIFGroup]
     synapses: dict[str, list[str]]
     pools: dict[str, b2.NeuronGroup]
-    input: InputRoute
+    input: InputGroup
     spike_monitors: dict[str, b2.SpikeMonitor]
     state_monitors: dict[str, b2.StateMonitor]
     objects: dict[str, Any]
@@ -105,38 +105,94 @@ class LayerMap:
     steps: int
     samples: int
     namespace: dict[str, Any] = field(default_factory=dict)
-    standalone: bool = False
+    projections: dict[str, list[b2.Synapses]] = field(default_factory=dict)
 
     @property
     def duration(self) -> b2.Quantity:
         """Length of one run: ``samples`` windows of ``steps`` steps."""
         return self.samples * self.steps * self.dt * b2.second
 
+    def spike_counts(self) -> dict[str, np.ndarray]:
+        """Counts ``(samples, n)`` per monitored population of the last run (runtime devices)."""
+        counts = {}
+        for name, mon in self.spike_monitors.items():
+            steps = np.round(np.asarray(mon.t[:] / b2.second) / self.dt).astype(np.int64)
+            n = self.populations[name].size
+            counts[name] = bin_spikes(np.asarray(mon.i[:]), steps, self.steps, self.samples, n)
+        return counts
 
-def _ident(name: str) -> str:
-    """A Brian2-safe identifier from a layer name."""
-    out = re.sub(r"\W", "_", name)
-    return f"l_{out}" if not out[:1].isalpha() else out
+    def traces(self) -> dict[str, np.ndarray]:
+        """Membrane traces ``(samples, steps, n)`` [description V] of the last run (runtime)."""
+        out = {}
+        for name, smon in self.state_monitors.items():
+            v = np.asarray(smon.v[:] / b2.volt).T  # (B·W, n)
+            out[name] = v.reshape(self.samples, self.steps, -1) / self.units.voltage_scale
+        return out
 
 
-def _check_layers(network: Network, simulation: Simulation, mode: str) -> None:
-    for layer in network.layers:
+def check_layers(network: Network) -> None:
+    """Refuse layer types the lowering does not know (the plan refuses a max pool on analog
+    input)."""
+    parts = [*(network.layers or ())]
+    for pop in network.populations:
+        for e in pop.projections:
+            parts += [*e.stages] + ([] if isinstance(e.map, Identity) else [e.map])
+    for layer in parts:
         if not isinstance(layer, SUPPORTED):
             raise UnsupportedLayerError(
                 layer.name, type(layer).__name__, "brian2 backend", (t.__name__ for t in SUPPORTED)
             )
-    first = network.populations[0]
-    if mode == "current" and any(isinstance(s, MaxPool2d) for s in first.stages):
-        raise ValidationError(
-            f"MaxPool2d before {first.name!r}: spiking max pooling needs spikes, but the "
-            "ConstantCurrent encoder gives analog input; use a spiking encoder"
-        )
 
 
-def _split_stages(pop: Population) -> tuple[list[MaxPool2d], tuple[Any, ...]]:
-    """The leading max pools and the linear stages after them."""
-    pools = [s for s in pop.stages if isinstance(s, MaxPool2d)]
-    return pools, tuple(pop.stages[len(pools) :])
+def _clock(dt: float) -> b2.Clock:
+    """``defaultclock`` under brian2cuda (its synapse code names it), else an own clock."""
+    from brian2.devices.device import get_device
+
+    if type(get_device()).__name__ == "CUDAStandaloneDevice":
+        b2.defaultclock.dt = dt * b2.second
+        return b2.defaultclock
+    return b2.Clock(dt=dt * b2.second, name="lif_clock")
+
+
+def _max_pooled(plan: NetworkPlan) -> set[int]:
+    """Indices of the groups (``-1``: the input) read by a max pool: they need a counter."""
+    return {e.source for p in plan.populations for e in edges(p) if e.gates}
+
+
+def _populations(
+    plan: NetworkPlan, counted: set[int], dt: float, preset: UnitPreset, clock: b2.Clock,
+    ns: dict[str, Any],
+) -> dict[str, LIFGroup]:  # fmt: skip
+    """One :class:`LIFGroup` per population, with its window reset and input application."""
+    groups: dict[str, LIFGroup] = {}
+    for idx, pplan in enumerate(plan.populations):
+        pop = pplan.population
+        analog = tuple(k for k, pr in enumerate(pplan.projections) if pr.analog)
+        extra = (COUNTER if idx in counted else "") + "".join(f"a_ext{k} : volt\n" for k in analog)
+        name = brian2_name(pop.name)
+        grp = LIFGroup(pop, dt=dt, units=preset, extra=extra, clock=clock, name=name, namespace=ns)
+        reset = "v = v_rest\nlastspike = -10000*second" + ("\nc_pool = 0" if idx in counted else "")
+        window = ns["W_steps"] * clock.dt
+        grp.run_regularly(reset, dt=window, when="start", name=f"{name}_window_reset")
+        grp.run_regularly(apply_input_code(analog), when="before_resets", name=f"{name}_input")
+        groups[pop.name] = grp
+    return groups
+
+
+def _monitors(
+    network: Network, simulation: Simulation, groups: dict[str, LIFGroup],
+    monitor_counts: tuple[str, ...] | None,
+) -> tuple[dict[str, b2.SpikeMonitor], dict[str, b2.StateMonitor]]:  # fmt: skip
+    """Spike monitors of the counted populations, ``v`` monitors of the traced ones."""
+    wanted = monitor_counts
+    if wanted is None:
+        wanted = simulation.readout.count_layers(network)
+    spikes = {n: b2.SpikeMonitor(groups[n], name=f"{brian2_name(n)}_spikes") for n in wanted}
+    states = {
+        n: b2.StateMonitor(groups[n], "v", record=True, when="end", name=f"{brian2_name(n)}_trace")
+        for n in simulation.readout.traces
+    }
+    return spikes, states
 
 
 def to_brian2(
@@ -146,11 +202,8 @@ def to_brian2(
     samples: int = 1,
     units: str | UnitPreset = "si",
     inputs: np.ndarray | None = None,
-    trains: bool = False,
-    poisson_group: bool = False,
+    route: InputRoute | None = None,
     monitor_counts: tuple[str, ...] | None = None,
-    standalone: bool = False,
-    use_defaultclock: bool = False,
 ) -> tuple[b2.Network, LayerMap]:
     """Build the Brian2 objects of ``network`` for ``samples`` windows of ``simulation``.
 
@@ -167,167 +220,64 @@ def to_brian2(
     inputs
         Table values (from :func:`lif_bridge_brian2.inputs.input_values`); zeros if ``None``
         (fill them later, e.g. through ``run_args`` in standalone mode).
-    trains
-        Feed ``RegularRate`` inputs as precomputed trains instead of computing them in Brian2.
-    poisson_group
-        Use a ``PoissonGroup`` for ``Poisson`` coding (not the reference's trains).
+    route
+        How the input reaches the first layer (default: the encoder's own,
+        :func:`~lif_bridge_brian2.inputs.input_route`).
     monitor_counts
         Populations whose spikes are recorded (default: the simulation's readout).
-    standalone
-        Whether the objects are built for a standalone device (only changes what
-        :func:`~lif_bridge_brian2.equations.describe` can read).
-    use_defaultclock
-        Run on Brian2's ``defaultclock`` (its ``dt`` is set) instead of an own clock:
-        brian2cuda's synapse code refers to ``defaultclock`` by name.
 
     Returns
     -------
     net, layer_map
         The explicit ``brian2.Network`` (call ``net.run(layer_map.duration)``) and the map from
-        layers to Brian2 objects.
+        layers to Brian2 objects. Parameters edited on ``layer_map.groups`` take effect at the
+        next run (:mod:`lif_bridge_brian2.populations`).
     """
-    mode = input_mode(simulation, trains, poisson_group)
-    _check_layers(network, simulation, mode)
+    route = input_route(simulation) if route is None else route
+    check_layers(network)
+    plan = lower(network, simulation)
     preset = get_preset(units)
-    dt, w = simulation.dt, simulation.steps
-    if use_defaultclock:
-        b2.defaultclock.dt = dt * b2.second
-        clock = b2.defaultclock
-    else:
-        clock = b2.Clock(dt=dt * b2.second, name="lif_clock")
-    ns: dict[str, Any] = {"W_steps": w}
-    pops = network.populations
-    # Which unit groups are read by a max pool (they need the running counter).
-    counted = {p.source for p in pops if p.stages and isinstance(p.stages[0], MaxPool2d)}
-    route = make_input(
-        mode,
-        network.n_inputs,
-        samples,
-        simulation,
-        counter=-1 in counted,
-        clock=clock,
-        namespace=ns,
-        values=inputs,
-    )
-    objects: dict[str, Any] = {route.group.name: route.group}
-    groups: dict[str, b2.NeuronGroup] = {}
-    for idx, pop in enumerate(pops):
-        ref = refractory_period(pop, dt)
-        analog = mode == "current" and pop.source < 0
-        extra = (COUNTER if idx in counted else "") + ("a_ext : volt\n" if analog else "")
-        name = _ident(pop.name)
-        grp = b2.NeuronGroup(
-            pop.size,
-            neuron_equations(extra),
-            threshold="v >= v_th",
-            reset=reset_code(pop),
-            refractory=ref,
-            method=ContractExact(ref is not False),
-            clock=clock,
-            name=name,
-            namespace=ns,
-        )
-        grp.set_states(neuron_parameters(pop, dt, preset), units=True)
-        grp.v = grp.v_rest
-        reset = "v = new_w*v_rest + (1 - new_w)*v"
-        if ref is not False:
-            reset += "\nlastspike = new_w*(-10000*second) + (1 - new_w)*lastspike"
-        if idx in counted:
-            reset += "\nc_pool = c_pool*(1 - new_w)"
-        grp.run_regularly(WINDOW_START + reset, when="start", name=f"{name}_window_reset")
-        grp.run_regularly(
-            apply_input_code(ref is not False, analog), when="before_resets", name=f"{name}_input"
-        )
-        groups[pop.name] = grp
-        objects[name] = grp
-    synapses: dict[str, list[str]] = {}
+    dt = simulation.dt
+    clock = _clock(dt)
+    ns: dict[str, Any] = {"W_steps": simulation.steps}
+    counted = _max_pooled(plan)
+    inp = make_input(route, network.n_inputs, samples, simulation, counter=-1 in counted,
+                     clock=clock, namespace=ns, values=inputs)  # fmt: skip
+    groups = _populations(plan, counted, dt, preset, clock, ns)
+    objects: dict[str, Any] = {inp.group.name: inp.group, **{g.name: g for g in groups.values()}}
     pools: dict[str, b2.NeuronGroup] = {}
+    synapses: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
+    projections: dict[str, list[b2.Synapses]] = {}
     order = 1
-    for pop in pops:
-        tgt = groups[pop.name]
-        src: b2.Group = route.group if pop.source < 0 else groups[pops[pop.source].name]
-        event = route.event if pop.source < 0 else "spike"
-        shape = pop.source_shape
-        max_stages, linear = _split_stages(pop)
+    pops = network.populations
+    pooled: set[int] = set()
+    for pplan in plan.populations:
+        pop = pplan.population
         names: list[str] = []
-        for k, stage in enumerate(max_stages):
-            st: PoolStage
-            st, order = add_maxpool(
-                src,
-                event,
-                stage,
-                shape,
-                followed_by_pool=k + 1 < len(max_stages),
-                name=_ident(stage.name),
-                order=order,
-                clock=clock,
-                window_reset=WINDOW_START,
-                namespace=ns,
-            )
-            pools[stage.name] = st.windows
-            for obj in (st.windows, st.count, st.gate):
-                objects[obj.name] = obj
-            names += [st.count.name, st.gate.name]
-            src, event, shape = st.windows, "pool", stage.output_shape(shape)
-        matrix = population_matrix(pop.layer, linear, shape)
-        if matrix is None:  # the description forbids a max pool after a linear stage
-            raise ValidationError(f"{pop.name!r}: max pooling after a linear stage")
-        coo = matrix.tocoo()
-        keep = coo.data != 0
-        pre, post, wts = coo.col[keep], coo.row[keep], coo.data[keep]
-        syn_name = f"{_ident(pop.name)}_synapses"
-        if event == "":  # analog input: a summed jump every step
-            syn = b2.Synapses(
-                src,
-                tgt,
-                model="w : coulomb (constant)\na_ext_post = p_pre*(w*inv_C_m_post) : volt (summed)",
-                clock=clock,
-                name=syn_name,
-                namespace=ns,
-            )
-        else:
-            syn = b2.Synapses(
-                src,
-                tgt,
-                model="w : coulomb (constant)",
-                on_pre=on_pre_code(),
-                on_event=event,
-                clock=clock,
-                name=syn_name,
-                namespace=ns,
-            )
-        syn.connect(i=pre.astype(np.int32), j=post.astype(np.int32))
-        if event:
-            # Pathways run at order -1 of the 'synapses' slot by default: place this one after
-            # the max-pool gates it may listen to.
-            syn.pre.order = order + 1
-        syn.w = wts * preset.charge
-        objects[syn_name] = syn
-        synapses[pop.name] = [*names, syn_name]
-        counts[pop.name] = int(wts.size)
-        order += 2
-    wanted = monitor_counts
-    if wanted is None:
-        wanted = simulation.readout.count_layers(network)
-    spike_mons = {}
-    for name in wanted:
-        mon = b2.SpikeMonitor(groups[name], name=f"{_ident(name)}_spikes")
-        spike_mons[name] = mon
-        objects[mon.name] = mon
-    state_mons = {}
-    for name in simulation.readout.traces:
-        mon = b2.StateMonitor(
-            groups[name], "v", record=True, when="end", name=f"{_ident(name)}_trace"
-        )
-        state_mons[name] = mon
-        objects[mon.name] = mon
-    net = b2.Network(*objects.values())
+        edge_syns: list[b2.Synapses] = []
+        counts[pop.name] = 0
+        for k, edge in enumerate(edges(pplan)):
+            src = inp.group if edge.source < 0 else groups[pops[edge.source].name]
+            event = inp.event if edge.source < 0 else "spike"
+            proj = add_projection(pop, k, edge, src, event, groups[pop.name],
+                                  charge=preset.scale("charge"), order=order, clock=clock,
+                                  namespace=ns, counted=pooled)  # fmt: skip
+            order = proj.order
+            objects.update({o.name: o for o in proj.objects})
+            pools.update(proj.pools)
+            names += proj.names
+            edge_syns.append(proj.synapses)
+            counts[pop.name] += proj.n_synapses
+        synapses[pop.name] = names
+        projections[pop.name] = edge_syns
+    spike_mons, state_mons = _monitors(network, simulation, groups, monitor_counts)
+    objects.update({m.name: m for m in (*spike_mons.values(), *state_mons.values())})
     lmap = LayerMap(
         groups=groups,
         synapses=synapses,
         pools=pools,
-        input=route,
+        input=inp,
         spike_monitors=spike_mons,
         state_monitors=state_mons,
         objects=objects,
@@ -335,9 +285,9 @@ def to_brian2(
         synapse_counts=counts,
         units=preset,
         dt=dt,
-        steps=w,
+        steps=simulation.steps,
         samples=samples,
         namespace=ns,
-        standalone=standalone,
+        projections=projections,
     )
-    return net, lmap
+    return b2.Network(*objects.values()), lmap

@@ -44,7 +44,7 @@ reset at the start of every sample window.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import brian2 as b2
@@ -53,7 +53,7 @@ import numpy as np
 from lif_bridge.connectivity import pool_windows
 from lif_bridge.network import MaxPool2d
 
-__all__ = ["COUNTER", "MaxPoolChain", "PoolStage", "add_maxpool"]
+__all__ = ["COUNTER", "PoolStage", "add_maxpool"]
 
 #: Name of the running-count variable a unit group needs when a max pool reads it.
 COUNTER = "c_pool : integer  # spikes since the start of the sample window (max-pool gate)\n"
@@ -68,22 +68,9 @@ class PoolStage:
 
     name: str
     windows: b2.NeuronGroup
-    count: b2.Synapses
+    count: b2.Synapses | None
     gate: b2.Synapses
     n_windows: int
-
-
-@dataclass
-class MaxPoolChain:
-    """The stages between a unit group and a weighted layer, and the next free ``order``."""
-
-    stages: list[PoolStage] = field(default_factory=list)
-    order: int = 0
-
-    @property
-    def objects(self) -> list[Any]:
-        """Every Brian2 object of the chain (for the network)."""
-        return [o for st in self.stages for o in (st.windows, st.count, st.gate)]
 
 
 def add_maxpool(
@@ -96,8 +83,10 @@ def add_maxpool(
     name: str,
     order: int,
     clock: b2.Clock,
-    window_reset: str,
+    window: b2.Quantity,
     namespace: dict[str, Any],
+    count: bool = True,
+    windows_of: np.ndarray | None = None,
 ) -> tuple[PoolStage, int]:
     """Add one max-pool stage reading ``event`` of ``units``; return it and the next order.
 
@@ -122,13 +111,19 @@ def add_maxpool(
         First ``order`` to use in the ``synapses`` slot.
     clock
         The simulation clock.
-    window_reset
-        Code snippet with ``new_w`` (1 at a window start) used to zero ``M``/``c_pool`` and
+    window
+        Length of a sample window: at every window start ``M``/``c_pool`` are zeroed and
         forget the winner ``winner``.
     namespace
         Constants of the code (``W_steps``).
+    count
+        Whether to add the ``count`` synapses; ``False`` when another stage already counts
+        the spikes of ``units`` (two pools reading one group must not count them twice).
+    windows_of
+        The ``(n_out, k)`` window table (the core plan's ``GatePlan.windows``); default
+        :func:`~lif_bridge.connectivity.pool_windows` of ``stage`` and ``shape``.
     """
-    win = pool_windows(stage, shape)
+    win = pool_windows(stage, shape) if windows_of is None else windows_of
     n_out, k = win.shape
     n_words = -(-k // _TAPS_PER_WORD)
     masks = [f"mask{q}" for q in range(n_words)]
@@ -148,17 +143,20 @@ def add_maxpool(
         namespace=namespace,
     )
     windows.winner = -1
-    count = b2.Synapses(
-        units,
-        units,
-        on_pre="c_pool_post += 1",
-        on_event=event,
-        clock=clock,
-        name=f"{name}_count",
-        namespace=namespace,
-    )
-    count.connect(j="i")
-    count.pre.order = order  # a pathway runs at order -1 unless told otherwise
+    counter: b2.Synapses | None = None
+    if count:
+        counter = b2.Synapses(
+            units,
+            units,
+            on_pre="c_pool_post += 1",
+            on_event=event,
+            clock=clock,
+            name=f"{name}_count",
+            namespace=namespace,
+        )
+        idx = np.arange(len(units), dtype=np.int32)
+        counter.connect(i=idx, j=idx)  # arrays: no code generation (j="i" would compile)
+        counter.pre.order = order  # a pathway runs at order -1 unless told otherwise
     # Per synapse (window tap t, word q = t // 30): b<q> = 2**(t % 30) in its own word, else 0;
     # L<q> = 2**30 for the words below t's (their mask must be 0), 2**(t % 30) for its own word
     # (no lower bit set), 1 above (no condition).
@@ -198,8 +196,6 @@ def add_maxpool(
         when="synapses",
         order=order + 4,
     )
-    reset = "M = M*(1 - new_w)\nwinner = winner*(1 - new_w) - new_w" + (
-        "\nc_pool = c_pool*(1 - new_w)" if followed_by_pool else ""
-    )
-    windows.run_regularly(window_reset + reset, when="start", name=f"{name}_window_reset")
-    return PoolStage(stage.name, windows, count, gate, n_out), order + 5
+    reset = "M = 0\nwinner = -1" + ("\nc_pool = 0" if followed_by_pool else "")
+    windows.run_regularly(reset, dt=window, when="start", name=f"{name}_window_reset")
+    return PoolStage(stage.name, windows, counter, gate, n_out), order + 5

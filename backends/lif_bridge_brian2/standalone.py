@@ -8,6 +8,12 @@ group. After building, the global Brian2 device is reset to runtime at once
 (``device.reinit()``; ``set_device('runtime')``), so other programs (and tests) can build their
 own projects in the same process: each build keeps what it needs to run its binary by itself —
 the project folder, the names of its result files and its environment.
+
+The project is generated and compiled in ``<root>/<device>-XXXX.partial`` and renamed to
+``<root>/<device>-XXXX`` (atomic) only once compiled: a failed or interrupted build (Ctrl-C stops
+``make`` and its compilers, :func:`.toolchain.run_make`) deletes its folder and never leaves a
+half-built project in the cache. How a device configures Brian2 and compiles is its own
+(:class:`StandaloneSteps`, implemented by :mod:`.devices`).
 """
 
 from __future__ import annotations
@@ -15,19 +21,34 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import brian2 as b2
 import numpy as np
 
 from lif_bridge.errors import BackendError, LifBridgeError
-from lif_bridge_brian2.devices import check_compiler, codegen_prefs, make_build_dir
-from lif_bridge_brian2.lowering import to_brian2
+from lif_bridge_brian2.lowering import LayerMap, bin_spikes, to_brian2
+from lif_bridge_brian2.spec import BuildSpec, Outputs
+from lif_bridge_brian2.toolchain import codegen_prefs
 
-__all__ = ["StandaloneBuild", "build_project"]
+__all__ = ["StandaloneBuild", "StandaloneSteps", "generate_project"]
+
+
+class StandaloneSteps(Protocol):
+    """The device-specific steps of a standalone build."""
+
+    name: str
+    brian2_device: str
+
+    def configure(self, build_root: Path) -> None:
+        """Set Brian2 preferences before generating code."""
+
+    def compile(self, project: Path) -> None:
+        """Compile the generated project in ``project``."""
 
 
 @dataclass
@@ -38,48 +59,38 @@ class _Files:
     traces: dict[str, tuple[str, int]] = field(default_factory=dict)  # name -> (v, n)
 
 
-def build_project(
-    program: Any, samples: int, project: Path, *, device_name: str, run: bool = False
-) -> tuple[Any, Any, dict[str, Any]]:
-    """Generate and compile the project of ``program`` for ``samples`` windows in ``project``.
+def generate_project(
+    spec: BuildSpec, project: Path, device: StandaloneSteps
+) -> tuple[LayerMap, Any, float]:
+    """Generate the code of ``spec`` in ``project`` on the (activated) Brian2 device.
 
-    Returns the layer map, the (still active) device and timing figures. The caller must
-    reset the device (``device.reinit(); set_device('runtime')``) when done.
+    Returns the layer map, the still active Brian2 device and the seconds taken. The caller
+    compiles, then resets the device (``device.reinit(); set_device('runtime')``).
     """
     from brian2.devices.device import get_device
 
-    b2.set_device(device_name, build_on_run=False)
+    b2.set_device(device.brian2_device, build_on_run=False)
     dev = get_device()
     dev.reinit()
     dev.activate(build_on_run=False)
     t0 = time.perf_counter()
     net, lmap = to_brian2(
-        program.network,
-        program.simulation,
-        samples=samples,
-        units=program.units,
-        trains=program.trains,
-        poisson_group=program.poisson_group,
-        standalone=True,
-        use_defaultclock=device_name == "cuda_standalone",
+        spec.network,
+        spec.simulation,
+        samples=spec.samples,
+        units=spec.units,
+        route=spec.route,
+        monitor_counts=spec.monitor_counts,
     )
     net.run(lmap.duration)
-    t1 = time.perf_counter()
-    cuda = device_name == "cuda_standalone"
     dev.build(
         directory=str(project),
         results_directory="results",
-        compile=not cuda,
-        run=run and not cuda,
+        compile=False,
+        run=False,
         with_output=False,
     )
-    if cuda:
-        from lif_bridge_brian2.cuda import patch_and_compile
-
-        patch_and_compile(dev, project)
-    t2 = time.perf_counter()
-    info = {"generate_seconds": t1 - t0, "compile_seconds": t2 - t1, "project": str(project)}
-    return lmap, dev, info
+    return lmap, dev, time.perf_counter() - t0
 
 
 def _restore_runtime(dev: Any) -> None:
@@ -87,6 +98,22 @@ def _restore_runtime(dev: Any) -> None:
         dev.reinit()
     finally:
         b2.set_device("runtime")
+
+
+def _result_files(lmap: LayerMap, dev: Any) -> _Files:
+    files = _Files()
+    for name, mon in lmap.spike_monitors.items():
+        files.spikes[name] = (
+            dev.get_array_filename(mon.variables["i"]),
+            dev.get_array_filename(mon.variables["t"]),
+            lmap.populations[name].size,
+        )
+    for name, smon in lmap.state_monitors.items():
+        files.traces[name] = (
+            dev.get_array_filename(smon.variables["v"]),
+            lmap.populations[name].size,
+        )
+    return files
 
 
 @dataclass
@@ -105,64 +132,57 @@ class StandaloneBuild:
     info: dict[str, Any]
 
     @classmethod
-    def create(cls, program: Any, samples: int) -> StandaloneBuild:
-        """Generate and compile ``program``'s project for ``samples`` windows."""
-        target = program.target
-        check_compiler(target)
-        if target == "cuda_standalone":
-            from lif_bridge_brian2.cuda import configure_cuda
-
-            configure_cuda(program.build_root)
-        project = make_build_dir(program.build_root, target)
+    def create(cls, spec: BuildSpec, device: StandaloneSteps) -> StandaloneBuild:
+        """Generate and compile ``spec``'s project (see the module docs for the folder)."""
+        what = f"brian2 backend, device {device.name!r}"
+        device.configure(spec.build_root)
+        partial = Path(tempfile.mkdtemp(prefix=f"{device.brian2_device}-", suffix=".partial",
+                                        dir=spec.build_root))  # fmt: skip
+        project = partial.with_suffix("")
         try:
-            with codegen_prefs(target):
-                lmap, dev, info = build_project(program, samples, project, device_name=target)
-                files = _Files()
-                for name, mon in lmap.spike_monitors.items():
-                    files.spikes[name] = (
-                        dev.get_array_filename(mon.variables["i"]),
-                        dev.get_array_filename(mon.variables["t"]),
-                        lmap.populations[name].size,
-                    )
-                for name, smon in lmap.state_monitors.items():
-                    files.traces[name] = (
-                        dev.get_array_filename(smon.variables["v"]),
-                        lmap.populations[name].size,
-                    )
+            with codegen_prefs(None, threads=spec.threads):
+                lmap, dev, gen_s = generate_project(spec, partial, device)
+                t0 = time.perf_counter()
+                device.compile(partial)
+                compile_s = time.perf_counter() - t0
                 env = dict(b2.prefs["devices.cpp_standalone.run_environment_variables"])
                 env.update(getattr(dev, "run_environment_variables", {}))
-                table = lmap.input.table
                 build = cls(
                     project=project,
-                    table=table.name,
-                    table_shape=table.values.shape,
-                    samples=samples,
-                    steps=program.simulation.steps,
-                    dt=program.simulation.dt,
-                    files=files,
+                    table=lmap.input.table.name,
+                    table_shape=lmap.input.table.values.shape,
+                    samples=spec.samples,
+                    steps=spec.simulation.steps,
+                    dt=spec.simulation.dt,
+                    files=_result_files(lmap, dev),
                     env=env,
                     voltage_scale=lmap.units.voltage_scale,
-                    info={**info, "samples_per_run": samples},
+                    info={
+                        "generate_seconds": gen_s,
+                        "compile_seconds": compile_s,
+                        "project": str(project),
+                        "samples_per_run": spec.samples,
+                        "threads": spec.threads,
+                    },
                 )
-            _restore_runtime(dev)
-        except LifBridgeError:
-            _cleanup(project, program.keep_build)
-            raise
-        except Exception as exc:
-            _cleanup(project, True)
+            os.replace(partial, project)
+        except BaseException as exc:
+            shutil.rmtree(partial, ignore_errors=True)
             from brian2.devices.device import get_device
 
             _restore_runtime(get_device())
+            if isinstance(exc, (LifBridgeError, KeyboardInterrupt)) or not isinstance(
+                exc, Exception
+            ):
+                raise
             raise BackendError(
-                f"brian2 backend, device {target!r}: generating or compiling the project in "
-                f"{project} failed: {type(exc).__name__}: {exc}"
+                f"{what}: generating or compiling the project failed: {type(exc).__name__}: {exc}"
             ) from exc
+        _restore_runtime(dev)
         return build
 
-    def run(self, values: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    def run(self, values: np.ndarray) -> Outputs:
         """Run the binary with input table ``values``; spike counts and traces per window."""
-        from lif_bridge_brian2.program import bin_spikes
-
         if values.shape != self.table_shape:
             raise BackendError(
                 f"brian2 standalone: input table {values.shape} does not match the compiled "
@@ -200,11 +220,6 @@ class StandaloneBuild:
             traces[name] = v.reshape(self.samples, self.steps, n) / self.voltage_scale
         return counts, traces
 
-    def delete(self) -> None:
+    def close(self) -> None:
         """Remove the project folder."""
-        _cleanup(self.project, False)
-
-
-def _cleanup(project: Path, keep: bool) -> None:
-    if not keep:
-        shutil.rmtree(project, ignore_errors=True)
+        shutil.rmtree(self.project, ignore_errors=True)

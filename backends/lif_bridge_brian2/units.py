@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import brian2 as b2
+import numpy as np
 
 from lif_bridge.errors import BackendError
 
@@ -65,6 +66,17 @@ class UnitPreset:
     def voltage_scale(self) -> float:
         """SI value of the voltage unit (1.0 or 1e-3), to read traces back in description V."""
         return float(self.voltage / b2.volt)
+
+    def scale(self, kind: str) -> float:
+        """SI value of the unit of a kind of quantity: ``"voltage"``, ``"capacitance"``,
+        ``"conductance"``, ``"current"``, ``"charge"``, ``"inverse_capacitance"``,
+        ``"time"`` or ``"one"`` (the last two are never scaled)."""
+        if kind in ("time", "one"):
+            return 1.0
+        if kind == "inverse_capacitance":
+            return 1.0 / float(self.capacitance / b2.farad)
+        unit: b2.Quantity = getattr(self, kind)
+        return float(np.asarray(unit))
 
 
 PRESETS: dict[str, UnitPreset] = {

@@ -6,7 +6,7 @@ It runs the integer step rule of :mod:`lif_bridge_lava.quantize` in the contract
 Spiking max pools follow the contract's one-winner gate (:mod:`lif_bridge_lava.gate`); the run
 is one sample window, so counts and winners start fresh and are never reset in between.
 The Lava ``fixed_pt`` model follows the same rules (in the deferred order of
-:mod:`lif_bridge_lava.procs.models_fixed`), so its spike counts equal this simulation's.
+:mod:`lif_bridge_lava.procs.models_base`), so its spike counts equal this simulation's.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from lif_bridge.network import Network, Simulation, check_inputs
-from lif_bridge.semantics import refractory_steps
+from lif_bridge.semantics import never_spiked, refractory_steps
 from lif_bridge_lava.gate import gate_state, gate_step
+from lif_bridge_lava.lowering import LoweredEdge, split_columns
 from lif_bridge_lava.quantize import (
     ACT_SHIFT,
     V_MAX,
@@ -26,10 +27,9 @@ from lif_bridge_lava.quantize import (
     fixed_input,
     fixed_leak,
 )
+from lif_bridge_lava.synapses import DelayLine
 
 __all__ = ["FixedRunStats", "simulate_fixed"]
-
-_NEVER = -(2**40)
 
 
 @dataclass
@@ -56,12 +56,33 @@ class FixedRunStats:
     counts: np.ndarray
 
 
+class _Inflow:
+    """One projection of a batch: gates per sample, stored weights, delay line."""
+
+    def __init__(self, edge: LoweredEdge, stored: sp.csr_matrix, batch: int) -> None:
+        self.source = edge.source
+        self.windows = edge.windows
+        sizes = [edge.n_source] + [w.shape[0] for w in edge.windows]
+        self.gates = [
+            gate_state((batch,), n, w.shape[0]) for n, w in zip(sizes, edge.windows, strict=False)
+        ]
+        self.weights_t = sp.csr_matrix(stored.T, dtype=np.int64)
+        self.line = DelayLine(edge.delay)
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        """Integer jumps ``(batch, n_target)`` of this step's source output ``z``, delayed."""
+        for win, (cnt, won) in zip(self.windows, self.gates, strict=True):
+            z = gate_step(win, cnt, won, z).astype(np.int64)
+        a = np.asarray((sp.csr_matrix(z) @ self.weights_t).toarray(), dtype=np.int64)
+        return self.line(a)
+
+
 def simulate_fixed(
     network: Network,
     x: np.ndarray,
     simulation: Simulation,
     layers: list[FixedPointLayer],
-    windows: list[list[np.ndarray]],
+    edges: list[list[LoweredEdge]],
 ) -> list[FixedRunStats]:
     """Run samples ``x`` through the fixed-point rules; one :class:`FixedRunStats` per population.
 
@@ -70,34 +91,31 @@ def simulate_fixed(
     network, simulation
         What to run (a spiking encoder is required).
     layers
-        Quantised constants per population (:func:`quantize_population`).
-    windows
-        Max-pool windows per population (from :func:`lif_bridge_lava.lowering.population_jumps`
-        or :func:`lif_bridge.connectivity.pool_windows`).
+        Quantised constants per population, over all its projections
+        (:func:`lif_bridge_lava.lowering.quantize_edges`).
+    edges
+        The lowered projections of every population
+        (:func:`lif_bridge_lava.lowering.lowered_edges`).
     """
     x = check_inputs(network, x)
     e = simulation.encode(network, x).astype(np.int64)
     b = len(x)
     pops = network.populations
-    stored = [sp.csr_matrix(q.stored_weights.T, dtype=np.int64) for q in layers]
+    inflows = [
+        [
+            _Inflow(edge, w, b)
+            for edge, w in zip(es, split_columns(sp.csr_matrix(q.stored_weights), es), strict=True)
+        ]
+        for q, es in zip(layers, edges, strict=True)
+    ]
     v = [
         np.broadcast_to(q.v_rest, (b, p.size)).astype(np.int64)
         for q, p in zip(layers, pops, strict=True)
     ]
     vth = [q.vth for q in layers]
     bias = [q.bias for q in layers]
-    R = [refractory_steps(p.layer.neurons.refractory, simulation.dt) for p in pops]
-    last = [np.full((b, p.size), _NEVER, dtype=np.int64) for p in pops]
-    # per population and max-pool stage: (counts, winner) of the gate, for the one sample window
-    gates = [
-        [
-            gate_state(
-                (b,), int(np.prod(p.source_shape)) if i == 0 else w[i - 1].shape[0], w[i].shape[0]
-            )
-            for i in range(len(w))
-        ]
-        for p, w in zip(pops, windows, strict=True)
-    ]
+    R = [refractory_steps(p.neurons.refractory, simulation.dt) for p in pops]
+    last = [never_spiked((b, p.size)) for p in pops]
     stats = [FixedRunStats(V_MAX, -V_MAX, 0, 0, 0, np.zeros((b, p.size), np.int64)) for p in pops]
 
     def note(i: int, vi: np.ndarray, high: int, low: int) -> None:
@@ -123,10 +141,13 @@ def simulate_fixed(
             v[i] = new
             spikes.append(s)
         for i, p in enumerate(pops):
-            z = e[:, n, :] if p.source < 0 else spikes[p.source].astype(np.int64)
-            for win, (cnt, won) in zip(windows[i], gates[i], strict=True):
-                z = gate_step(win, cnt, won, z).astype(np.int64)
-            a = np.asarray((sp.csr_matrix(z) @ stored[i]).toarray(), dtype=np.int64)
+            a = sum(
+                (
+                    f(e[:, n, :] if f.source < 0 else spikes[f.source].astype(np.int64))
+                    for f in inflows[i]
+                ),
+                np.zeros((b, p.size), dtype=np.int64),
+            )
             if R[i]:
                 a = np.where((n - last[i]) < R[i], 0, a)
             if a.size:
@@ -134,7 +155,7 @@ def simulate_fixed(
             new, high, low = fixed_input(v[i], a)
             note(i, new, high, low)
             s = spikes[i]
-            if p.layer.neurons.reset == "subtract":
+            if p.neurons.reset == "subtract":
                 new = new - vth[i] * s
             else:
                 new = np.where(s, layers[i].v_reset, new)

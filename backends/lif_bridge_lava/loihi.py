@@ -1,7 +1,8 @@
 r"""Will a network fit on Loihi 2? A per-layer report (pure NumPy: no Lava needed).
 
-For every population the report gives neurons, synapses, fan-in and fan-out, the shared weight
-exponent and the error of quantising ``W/C_m`` to an 8-bit mantissa (the formats of
+For every population the report gives neurons, synapses (the layer's, as ``convert`` counts
+them, and the stored ones of the composed matrix), input axons, fan-in and fan-out, the shared
+weight exponent and the error of quantising ``W/C_m`` to an 8-bit mantissa (the formats of
 :mod:`lif_bridge_lava.quantize`), values that do not fit their formats (weights, bias,
 threshold), and, after an optional calibration run of the integer rules
 (:mod:`lif_bridge_lava.fixedsim`), the voltage range against the 24-bit limit and the number of
@@ -34,10 +35,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from lif_bridge.errors import ValidationError
-from lif_bridge.network import Conv2d, Network, Simulation
-from lif_bridge_lava.quantize import V_MAX, quantize_population
+from lif_bridge.network import Network, Simulation
+from lif_bridge_lava.quantize import V_MAX
 
 __all__ = ["LayerFit", "LoihiLimits", "LoihiReport", "loihi_report"]
 
@@ -58,12 +60,22 @@ class LoihiLimits:
 
 @dataclass
 class LayerFit:
-    """The fit of one population (see :func:`loihi_report`); voltages in volts and LSB."""
+    """The fit of one population (see :func:`loihi_report`); voltages in volts and LSB.
+
+    ``synapses`` counts the weighted layer's own connections on its input (zero-padding taps
+    excluded; what ``lif-bridge convert`` and ``Network.summary`` report); ``stored_synapses``
+    the nonzero entries of the composed matrix that is stored (Lava's Dense/Sparse, Loihi's
+    synaptic memory): larger when an average pool before the layer is folded into it (each
+    tap then reaches every unit of its pooling window). ``input_axons`` is the number of
+    distinct source units with at least one synapse.
+    """
 
     name: str
     kind: str
     neurons: int
     synapses: int
+    stored_synapses: int
+    input_axons: int
     fan_in: int
     fan_out: int
     weight_exp: int
@@ -83,6 +95,7 @@ class LayerFit:
     input_max: int | None = None
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    projections: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def fits(self) -> bool:
@@ -143,7 +156,8 @@ class LoihiReport:
     def to_text(self) -> str:
         """A table per layer and the verdict."""
         head = (
-            f"{'layer':<12} {'kind':<7} {'neurons':>8} {'synapses':>11} {'fan-in':>7} "
+            f"{'layer':<12} {'kind':<7} {'neurons':>8} {'synapses':>11} {'stored':>11} "
+            f"{'axons':>7} {'fan-in':>7} "
             f"{'fan-out':>7} {'w_exp':>5} {'w_err%':>7} {'v+used%':>8} {'sat+/-':>11} {'cores':>5}"
         )
         rows = [head, "-" * len(head)]
@@ -151,10 +165,18 @@ class LoihiReport:
             used = "-" if ly.v_range_fraction is None else f"{100 * ly.v_range_fraction:.3g}"
             sat = "-" if ly.saturated_high is None else f"{ly.saturated_high}/{ly.saturated_low}"
             rows.append(
-                f"{ly.name:<12} {ly.kind:<7} {ly.neurons:>8,} {ly.synapses:>11,} {ly.fan_in:>7,} "
+                f"{ly.name:<12} {ly.kind:<7} {ly.neurons:>8,} {ly.synapses:>11,} "
+                f"{ly.stored_synapses:>11,} {ly.input_axons:>7,} {ly.fan_in:>7,} "
                 f"{ly.fan_out:>7,} {ly.weight_exp:>5} {100 * ly.weight_rel_error:>7.3f} "
                 f"{used:>8} {sat:>11} {ly.cores:>5}"
             )
+            if len(ly.projections) > 1:
+                for p in ly.projections:
+                    delay = f", delay {p['delay']}" if p["delay"] else ""
+                    rows.append(
+                        f"  <- {p['source']:<9} {'':<7} {'':>8} {p['synapses']:>11,} "
+                        f"{p['stored_synapses']:>11,} {p['input_axons']:>7,}{delay}"
+                    )
         rows.append("")
         if self.calibration_samples:
             rows.append(
@@ -171,6 +193,18 @@ class LoihiReport:
         rows.extend(f"problem: {p}" for p in self.problems)
         rows.append(f"fits on Loihi 2: {'yes' if self.fits else 'no'}")
         return "\n".join(rows)
+
+
+def _projection_row(edge: Any) -> dict[str, Any]:
+    """Synapses and input axons of one incoming projection (``LoweredEdge``)."""
+    m = edge.jumps
+    return {
+        "source": edge.source_name,
+        "synapses": int(edge.synapses),
+        "stored_synapses": int(m.nnz),
+        "input_axons": int(np.count_nonzero(m.getnnz(axis=0))) if m.nnz else 0,
+        "delay": int(edge.delay),
+    }
 
 
 def loihi_report(
@@ -195,26 +229,26 @@ def loihi_report(
         The resources assumed (default :class:`LoihiLimits`).
     """
     from lif_bridge_lava.fixedsim import simulate_fixed
-    from lif_bridge_lava.lowering import population_jumps
+    from lif_bridge_lava.lowering import lowered_edges, quantize_edges
 
     limits = limits or LoihiLimits()
     sim = simulation or Simulation(steps=100, dt=0.01)
-    lowered = population_jumps(network)
+    edges = lowered_edges(network)
     quantised = []
     layers: list[LayerFit] = []
-    for pop, (_, matrix, _) in zip(network.populations, lowered, strict=True):
-        params = pop.layer.neurons.broadcast(pop.size)
-        q = quantize_population(matrix, params, sim.dt)
+    for pop, es in zip(network.populations, edges, strict=True):
+        params = pop.neurons.broadcast(pop.size)
+        q = quantize_edges(es, params, sim.dt)
         quantised.append(q)
+        matrix = sp.csr_matrix(sp.hstack([e.jumps for e in es])) if len(es) > 1 else es[0].jumps
         nz = q.weight_mant if q.weight_mant.nnz else matrix
         csr = nz.tocsr()
         fan_in = int(np.diff(csr.indptr).max()) if csr.shape[0] else 0
         fan_out = int(np.diff(csr.tocsc().indptr).max()) if csr.shape[1] else 0
-        synapses = int(matrix.nnz)
-        conv = isinstance(pop.layer, Conv2d)
-        bits = synapses * (
-            limits.sparse_bits_per_synapse if conv else limits.dense_bits_per_synapse
-        )
+        synapses = sum(e.synapses for e in es)
+        stored = int(matrix.nnz)
+        conv = not all(e.dense for e in es)
+        bits = stored * (limits.sparse_bits_per_synapse if conv else limits.dense_bits_per_synapse)
         cores = max(
             1,
             math.ceil(pop.size / limits.neurons_per_core),
@@ -222,9 +256,12 @@ def loihi_report(
         )
         fit = LayerFit(
             name=pop.name,
-            kind=type(pop.layer).__name__,
+            kind="+".join(dict.fromkeys(type(pp.map).__name__ for pp in pop.projections)),
             neurons=pop.size,
             synapses=synapses,
+            stored_synapses=stored,
+            input_axons=int(np.count_nonzero(csr.getnnz(axis=0))) if csr.nnz else 0,
+            projections=[_projection_row(e) for e in es],
             fan_in=fan_in,
             fan_out=fan_out,
             weight_exp=q.weight_exp,
@@ -237,6 +274,12 @@ def loihi_report(
             decay_rel_error=q.decay_rel_error,
             cores=cores,
         )
+        if stored != synapses:
+            fit.notes.append(
+                f"{stored:,} stored synapses for the layer's {synapses:,} (the count of "
+                "`convert`): the average pool before it is folded into the matrix, so each "
+                "tap reaches every unit of its pooling window"
+            )
         per_core = math.ceil(pop.size / cores)
         inputs_per_core = csr[:per_core].getnnz(axis=0).astype(bool).sum() if csr.nnz else 0
         if inputs_per_core > limits.input_axons_per_core:
@@ -253,24 +296,23 @@ def loihi_report(
                 fit.problems.append(f"{count} {what} do not fit their fixed-point format")
         layers.append(fit)
     # Output axons: each source neuron needs one axon per destination core it reaches.
-    for pop, fit in zip(network.populations, layers, strict=True):
-        if pop.source < 0:
-            continue
-        src = layers[pop.source]
-        per_core = min(src.neurons, limits.neurons_per_core)
-        axons = per_core * fit.cores
-        if axons > limits.output_axons_per_core:
-            src.problems.append(
-                f"its neurons need up to {axons:,} output axons per core (to {fit.cores} cores "
-                f"of {fit.name}), more than {limits.output_axons_per_core:,}"
-            )
+    for es, fit in zip(edges, layers, strict=True):
+        for edge in es:
+            if edge.source < 0:
+                continue
+            src = layers[edge.source]
+            per_core = min(src.neurons, limits.neurons_per_core)
+            axons = per_core * fit.cores
+            if axons > limits.output_axons_per_core:
+                src.problems.append(
+                    f"its neurons need up to {axons:,} output axons per core (to {fit.cores} "
+                    f"cores of {fit.name}), more than {limits.output_axons_per_core:,}"
+                )
     report = LoihiReport(layers=layers, limits=limits)
     if calibration_inputs is not None:
         if not sim.encoder.is_spiking:
             raise ValidationError("loihi_report: calibration needs a spiking encoder")
-        stats = simulate_fixed(
-            network, calibration_inputs, sim, quantised, [w for w, _, _ in lowered]
-        )
+        stats = simulate_fixed(network, calibration_inputs, sim, quantised, lowered_edges(network))
         for fit, st in zip(layers, stats, strict=True):
             fit.v_min, fit.v_max = st.v_min, st.v_max
             fit.v_range_fraction = max(st.v_max, 0) / V_MAX

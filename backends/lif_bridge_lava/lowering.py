@@ -2,19 +2,22 @@ r"""Lowering of a network description to a graph of Lava processes (imports Lava
 
 Graph
 -----
-For each population (weighted layer)::
+One process per population (weighted layer)::
 
-    source spikes ──► [MaxPoolGate] ──► Dense | Sparse ──► LinearLIF ──► (next population)
-                                                                 └────► [SpikeCounter]
+    previous population (or the input files) ──► LinearLIF [gates → synapses → neurons → counts]
 
-* the input is a :class:`SpikeSource` that emits exactly the trains of ``Simulation.encode``;
-* consecutive spiking max pools right after the source become one :class:`MaxPoolGate`;
-* the linear stages (flatten, average pooling) and the layer are composed into one matrix with
-  :func:`lif_bridge.connectivity.population_matrix`, each row divided by the neuron's ``C_m``
-  (so the synapses deliver voltage jumps ``W/C_m`` [V]);
-* a :class:`lif_bridge.network.Dense` layer becomes ``lava.proc.dense.process.Dense`` (dense
-  matrix; ``Sparse`` above 16 M entries); a :class:`lif_bridge.network.Conv2d` becomes
-  ``lava.proc.sparse.process.Sparse`` holding the composed matrix.
+* a population's main projection (its only one in a chain) lives inside its
+  :class:`LinearLIF`: the spiking max pools right after the source
+  (:mod:`lif_bridge_lava.gate`), then the composed matrix of the linear stages and the layer
+  (:func:`lif_bridge.connectivity.population_matrix`), each row divided by the neuron's ``C_m``
+  (so the synapses deliver voltage jumps ``W/C_m`` [V]) — a dense array for a
+  :class:`lif_bridge.network.Dense` of at most :data:`DENSE_MAX_ENTRIES`, a CSR matrix
+  otherwise (:class:`lif_bridge_lava.synapses.Synapses`);
+* a population fed by the input reads the encoder's trains from the program's files itself,
+  and every population counts its own spikes and writes them (:mod:`lif_bridge_lava.files`):
+  no source, connection or counter processes. Each Lava process is a forked OS process
+  synchronised every step, so this is what sets the cost of a step (see
+  ``benchmarks/bench_lava_steps.py``).
 
 Why convolutions are not lowered to ``lava.proc.conv.process.Conv``: Conv computes a true
 convolution (kernels flipped with respect to PyTorch's cross-correlation) over W-H-C ordered
@@ -27,29 +30,39 @@ stores exactly the synapses a conv has (zero-padding taps excluded) plus the poo
 
 Latency
 -------
-Lava's Dense/Sparse send in step ``t`` what they received in step ``t-1``: one step per
-weighted layer, as in the contract. :class:`LinearLIF` models absorb the shift by finishing
-the previous contract step with the input that arrives (see
-:mod:`lif_bridge_lava.procs.models_float`), so spikes of every layer occur at the contract's
-step indices. The one-step carry left in a Dense buffer at the end of a sample reaches the
-neurons at local step 0 of the next window, where they drop it while resetting.
+A population receives its sources' spikes of step ``n`` in Lava step ``n`` and applies them in
+the next one (deferred phases C and D, :mod:`lif_bridge_lava.procs.models_base`): one step per
+weighted layer, as in the contract, and spikes of every layer occur at the contract's step
+indices.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from lif_bridge.connectivity import pool_windows, population_matrix
-from lif_bridge.errors import UnsupportedLayerError, ValidationError
-from lif_bridge.network import Conv2d, Dense, MaxPool2d, Network, Simulation
-from lif_bridge.semantics import refractory_steps
-from lif_bridge_lava.quantize import FixedPointLayer, quantize_population
+from lif_bridge.connectivity import synapse_count
+from lif_bridge.errors import ValidationError
+from lif_bridge.network import Conv2d, Dense, Network, Simulation
+from lif_bridge.plan import lower
+from lif_bridge.semantics import leak_constants, refractory_steps
+from lif_bridge_lava.quantize import FixedPointLayer, quantize_jumps
+from lif_bridge_lava.synapses import Gates, Synapses
 
-__all__ = ["DENSE_MAX_ENTRIES", "LavaGraph", "build_graph", "population_jumps"]
+__all__ = [
+    "DENSE_MAX_ENTRIES",
+    "LavaGraph",
+    "LoweredEdge",
+    "build_graph",
+    "lowered_edges",
+    "population_jumps",
+    "quantize_edges",
+    "split_columns",
+]
 
 #: Largest dense weight matrix kept as ``Dense``; bigger ones use ``Sparse``.
 DENSE_MAX_ENTRIES = 16_000_000
@@ -57,39 +70,254 @@ DENSE_MAX_ENTRIES = 16_000_000
 
 @dataclass
 class LavaGraph:
-    """The processes of a lowered network."""
+    """The processes of a lowered network (``neurons`` by population name, in order)."""
 
-    source: Any
     neurons: dict[str, Any]
-    connections: dict[str, Any]
-    gates: dict[str, Any]
-    counters: dict[str, Any]
+    labels: dict[str, str]
     fixed: dict[str, FixedPointLayer] = field(default_factory=dict)
+    others: list[Any] = field(default_factory=list)
+
+    @property
+    def processes(self) -> list[Any]:
+        """Every Lava process of the graph."""
+        return [*self.neurons.values(), *self.others]
+
+
+@dataclass(frozen=True)
+class LoweredEdge:
+    """One projection into a population, lowered (from :mod:`lif_bridge.plan`).
+
+    Attributes
+    ----------
+    source
+        Index of the source population (``-1``: the input encoder).
+    n_source
+        Size of the source's output.
+    windows
+        Max-pool windows of its gates, one array per stage.
+    jumps
+        ``diag(1/C_m)·W`` [V]: the linear stages and the map (``ProjectionPlan.matrix``).
+    delay
+        Extra steps.
+    dense
+        Whether the map is a Dense layer (a dense array in Lava, up to
+        :data:`DENSE_MAX_ENTRIES`).
+    source_name
+        Name of the source population (``"input"`` for the encoder).
+    synapses
+        The map's own synapses on its input (zero-padding taps excluded; what ``convert``
+        counts); ``jumps.nnz`` is larger when an average pool is folded in.
+    """
+
+    source: int
+    n_source: int
+    windows: list[np.ndarray]
+    jumps: sp.csr_matrix
+    delay: int
+    dense: bool
+    source_name: str = "input"
+    synapses: int = 0
+
+
+def _map_synapses(edge: Any) -> int:
+    """Synapses of an edge's map on its input (an Identity has one per unit)."""
+    m = edge.map
+    if isinstance(m, (Dense, Conv2d)):
+        return synapse_count(m, edge.input_shape)
+    return int(np.count_nonzero(m.unit_scale(edge.input_shape)))
+
+
+def lowered_edges(
+    network: Network, simulation: Simulation | None = None
+) -> list[list[LoweredEdge]]:
+    """Per population, its incoming projections, from the core's plan (:func:`lower`)."""
+    plan = lower(network, simulation or Simulation(steps=1))
+    return [
+        [
+            LoweredEdge(
+                source=pp.source,
+                n_source=pp.n_source,
+                windows=[g.windows for g in pp.gates],
+                jumps=pp.matrix,
+                delay=pp.delay,
+                dense=isinstance(pp.edge.map, Dense),
+                source_name=pp.source_name,
+                synapses=_map_synapses(pp.edge),
+            )
+            for pp in pop.projections
+        ]
+        for pop in plan.populations
+    ]
 
 
 def population_jumps(
     network: Network,
-) -> list[tuple[list[np.ndarray], sp.csr_matrix, sp.csr_matrix]]:
-    """Per population: max-pool windows of its gate, ``W`` [C] and ``diag(1/C_m)·W`` [V].
+) -> list[tuple[list[np.ndarray], sp.csr_matrix]]:
+    """Per population of a chain: max-pool windows and ``diag(1/C_m)·W`` [V]."""
+    return [(e[0].windows, e[0].jumps) for e in lowered_edges(network)]
 
-    ``W`` composes the linear stages after the max pools with the layer
-    (:func:`population_matrix`); the product is formed per element as the reference does.
+
+def quantize_edges(
+    edges: list[LoweredEdge], params: dict[str, np.ndarray], dt: float
+) -> FixedPointLayer:
+    """Fixed-point constants of a population over all its projections (one weight exponent).
+
+    The projections' matrices are quantised side by side (``[W_1 | W_2 | ...]``), so every
+    projection shares the population's voltage unit; :func:`split_columns` cuts the stored
+    weights back into one block per projection.
     """
-    out = []
-    for pop in network.populations:
-        shape = pop.source_shape
-        windows = []
-        for stage in pop.stages:
-            if isinstance(stage, MaxPool2d):
-                windows.append(pool_windows(stage, shape))
-                shape = stage.output_shape(shape)
-        linear = tuple(s for s in pop.stages if not isinstance(s, MaxPool2d))
-        matrix = population_matrix(pop.layer, linear, shape)
-        if matrix is None:  # pragma: no cover - the Network forbids it
-            raise ValidationError(f"{pop.name}: a max pool after a linear stage")
-        c_m = pop.layer.neurons.broadcast(pop.size)["c_m"]
-        out.append((windows, matrix, sp.csr_matrix(sp.diags(1.0 / c_m) @ matrix)))
-    return out
+    jumps = edges[0].jumps if len(edges) == 1 else sp.hstack([e.jumps for e in edges])
+    return quantize_jumps(sp.csr_matrix(jumps), params, dt)
+
+
+def split_columns(matrix: sp.csr_matrix, edges: list[LoweredEdge]) -> list[sp.csr_matrix]:
+    """The column blocks of ``matrix`` that belong to each projection, in order."""
+    bounds = np.cumsum([0] + [e.jumps.shape[1] for e in edges])
+    csc = matrix.tocsc()
+    return [sp.csr_matrix(csc[:, a:b]) for a, b in itertools.pairwise(bounds)]
+
+
+def _float_neurons(params: dict[str, np.ndarray], dt: float) -> dict[str, Any]:
+    d, v_inf = leak_constants(params["c_m"], params["g_l"], params["i_bias"], params["v_rest"], dt)
+    constants = {
+        "decay": d,
+        "v_inf": v_inf,
+        "if_step": params["i_bias"] * dt / params["c_m"],
+        "leaky": params["g_l"] > 0,
+    }
+    return {
+        "v_th": params["v_th"],
+        "v_reset": params["v_reset"],
+        "v_rest": params["v_rest"],
+        "constants": constants,
+        "q_v": 1.0,
+    }
+
+
+def _fixed_neurons(q: FixedPointLayer) -> dict[str, Any]:
+    return {
+        "v_th": q.vth,
+        "v_reset": q.v_reset,
+        "v_rest": q.v_rest,
+        "constants": {"dv": q.dv, "bias": q.bias},
+        "q_v": q.q_v,
+    }
+
+
+def _weights(edge: LoweredEdge, weights: sp.csr_matrix) -> np.ndarray | sp.csr_matrix:
+    entries = weights.shape[0] * weights.shape[1]
+    if edge.dense and entries <= DENSE_MAX_ENTRIES:
+        return weights.toarray()
+    return sp.csr_matrix(weights)
+
+
+class _Builder:
+    """Creates and connects the processes of one network (see :func:`build_graph`)."""
+
+    def __init__(self, network: Network, simulation: Simulation, precision: str,
+                 directory: str, gap: int) -> None:  # fmt: skip
+        self.network, self.simulation, self.precision = network, simulation, precision
+        self.directory, self.gap = directory, gap
+        self.analog = not simulation.encoder.is_spiking
+        self.graph = LavaGraph(neurons={}, labels={})
+        self.source: Any = None
+
+    def output_of(self, index: int) -> Any:
+        """The OutPort of population ``index``, or of the shared input source (``-1``)."""
+        if index >= 0:
+            return self.graph.neurons[self.network.populations[index].name].s_out
+        if self.source is None:
+            from lif_bridge_lava.procs.process import SpikeSource
+
+            self.source = SpikeSource(
+                shape=(self.network.n_inputs,),
+                directory=self.directory,
+                steps=self.simulation.steps,
+                gap=self.gap,
+            )
+            self.graph.others.append(self.source)
+        return self.source.s_out
+
+    def population(self, pop: Any, edges: list[LoweredEdge]) -> None:
+        """The :class:`LinearLIF` of ``pop``: its first edge inside, the others through Lava."""
+        from lif_bridge_lava.procs.process import LinearLIF
+
+        sim, dt = self.simulation, self.simulation.dt
+        for edge in edges:
+            if edge.source < 0 and self.analog and edge.windows:
+                raise ValidationError(
+                    f"MaxPool2d before {pop.name!r}: spiking max pooling needs spikes, but the "
+                    "ConstantCurrent encoder gives analog input; use a spiking encoder"
+                )
+        params = pop.neurons.broadcast(pop.size)
+        if self.precision == "fixed":
+            q = quantize_edges(edges, params, dt)
+            self.graph.fixed[pop.name] = q
+            stored = split_columns(sp.csr_matrix(q.stored_weights, dtype=np.int64), edges)
+            neurons = _fixed_neurons(q)
+        else:
+            stored = [e.jumps for e in edges]
+            neurons = _float_neurons(params, dt)
+        main = edges[0]
+        label = str(len(self.graph.neurons))
+        lif = LinearLIF(
+            shape=(pop.size,),
+            main=Synapses(
+                matrix=_weights(main, stored[0]),
+                gates=Gates(main.windows, main.n_source),
+                analog=main.source < 0 and self.analog,
+                delay=main.delay,
+            ),
+            from_input=main.source < 0,
+            n_source=main.n_source,
+            reset=pop.neurons.reset,
+            refractory=refractory_steps(pop.neurons.refractory, dt),
+            steps=sim.steps,
+            gap=self.gap,
+            directory=self.directory,
+            label=label,
+            counted=pop.name in set(sim.readout.count_layers(self.network)),
+            traced=pop.name in set(sim.readout.traces),
+            **neurons,
+        )
+        if main.source >= 0:
+            self.output_of(main.source).connect(lif.s_in)
+        for edge, weights in zip(edges[1:], stored[1:], strict=True):
+            self.connection(edge, weights, lif)
+        self.graph.neurons[pop.name] = lif
+        self.graph.labels[pop.name] = label
+
+    def connection(self, edge: LoweredEdge, weights: sp.csr_matrix, lif: Any) -> None:
+        """``source -> [SpikeRelay] -> Dense | Sparse -> lif.a_in`` for a further projection."""
+        from lava.proc.dense.process import Dense as LavaDense
+        from lava.proc.sparse.process import Sparse as LavaSparse
+
+        from lif_bridge_lava.procs.process import SpikeRelay
+
+        port = self.output_of(edge.source)
+        if edge.windows or edge.delay:
+            n_out = edge.windows[-1].shape[0] if edge.windows else edge.n_source
+            relay = SpikeRelay(
+                n_in=edge.n_source,
+                windows=edge.windows,
+                n_out=n_out,
+                delay=edge.delay,
+                steps=self.simulation.steps,
+                gap=self.gap,
+            )
+            port.connect(relay.s_in)
+            port = relay.s_out
+            self.graph.others.append(relay)
+        bits = 24 if (edge.source < 0 and self.analog) else 0
+        extra = {"weight_exp": 0, "num_weight_bits": 8} if self.precision == "fixed" else {}
+        w = _weights(edge, weights)
+        if isinstance(w, np.ndarray):
+            conn = LavaDense(weights=w, num_message_bits=bits, **extra)
+        else:
+            conn = LavaSparse(weights=w, num_message_bits=bits, **extra)
+        port.connect(conn.s_in)
+        conn.a_out.connect(lif.a_in)
+        self.graph.others.append(conn)
 
 
 def build_graph(
@@ -101,92 +329,7 @@ def build_graph(
     gap: int,
 ) -> LavaGraph:
     """Create and connect the Lava processes of ``network`` (nothing is compiled yet)."""
-    from lava.proc.dense.process import Dense as LavaDense
-    from lava.proc.sparse.process import Sparse as LavaSparse
-
-    from lif_bridge_lava.procs.process import LinearLIF, MaxPoolGate, SpikeCounter, SpikeSource
-
-    steps, dt = simulation.steps, simulation.dt
-    analog = not simulation.encoder.is_spiking
-    counted = set(simulation.readout.count_layers(network))
-    traced = set(simulation.readout.traces)
-    source = SpikeSource(shape=(network.n_inputs,), directory=directory, steps=steps, gap=gap)
-    graph = LavaGraph(source=source, neurons={}, connections={}, gates={}, counters={})
-    for pop, (windows, matrix, jumps) in zip(
-        network.populations, population_jumps(network), strict=True
-    ):
-        if not isinstance(pop.layer, (Dense, Conv2d)):  # pragma: no cover - Network checks it
-            raise UnsupportedLayerError(
-                pop.name, type(pop.layer).__name__, "lava backend", ["Dense", "Conv2d"]
-            )
-        first = pop.source < 0
-        if first and analog and windows:
-            raise ValidationError(
-                f"MaxPool2d before {pop.name!r}: spiking max pooling needs spikes, but the "
-                "ConstantCurrent encoder gives analog input; use a spiking encoder"
-            )
-        src = source.s_out if first else graph.neurons[network.populations[pop.source].name].s_out
-        if windows:
-            gate = MaxPoolGate(
-                n_in=int(np.prod(pop.source_shape)), windows=windows, steps=steps, gap=gap
-            )
-            src.connect(gate.s_in)
-            src = gate.s_out
-            graph.gates[pop.name] = gate
-        params = pop.layer.neurons.broadcast(pop.size)
-        fixed_kw: dict[str, Any] | None = None
-        if precision == "fixed":
-            q = quantize_population(matrix, params, dt)
-            graph.fixed[pop.name] = q
-            weights: Any = q.stored_weights
-            fixed_kw = {
-                "q_v": q.q_v,
-                "dv": q.dv,
-                "bias_mant": q.bias_mant,
-                "bias_exp": q.bias_exp,
-                "vth_mant": q.vth_mant,
-                "v_reset": q.v_reset,
-                "v_rest": q.v_rest,
-            }
-        else:
-            weights = jumps
-        bits = 24 if (first and analog) else 0
-        entries = weights.shape[0] * weights.shape[1]
-        use_dense = isinstance(pop.layer, Dense) and entries <= DENSE_MAX_ENTRIES
-        extra = {"weight_exp": 0, "num_weight_bits": 8} if precision == "fixed" else {}
-        if use_dense:
-            conn = LavaDense(weights=weights.toarray(), num_message_bits=bits, **extra)
-        else:
-            conn = LavaSparse(weights=weights, num_message_bits=bits, **extra)
-        src.connect(conn.s_in)
-        trace_file = f"{directory}/trace_{len(graph.neurons)}.bin" if pop.name in traced else None
-        lif = LinearLIF(
-            shape=(pop.size,),
-            c_m=params["c_m"],
-            g_l=params["g_l"],
-            v_th=params["v_th"],
-            v_reset=params["v_reset"],
-            v_rest=params["v_rest"],
-            i_bias=params["i_bias"],
-            dt=dt,
-            reset=pop.layer.neurons.reset,
-            refractory=refractory_steps(pop.layer.neurons.refractory, dt),
-            steps=steps,
-            gap=gap,
-            fixed=fixed_kw,
-            trace_file=trace_file,
-        )
-        conn.a_out.connect(lif.a_in)
-        graph.connections[pop.name] = conn
-        graph.neurons[pop.name] = lif
-        if pop.name in counted:
-            counter = SpikeCounter(
-                shape=(pop.size,),
-                directory=directory,
-                label=str(len(graph.counters)),
-                steps=steps,
-                gap=gap,
-            )
-            lif.s_out.connect(counter.s_in)
-            graph.counters[pop.name] = counter
-    return graph
+    builder = _Builder(network, simulation, precision, directory, gap)
+    for pop, edges in zip(network.populations, lowered_edges(network, simulation), strict=True):
+        builder.population(pop, edges)
+    return builder.graph

@@ -2,12 +2,19 @@
 
 Samples are fed in chunks: the program writes the encoder's trains of a chunk to a file in its
 private folder, runs ``chunk × window`` steps in one blocking ``run`` call, and reads the spike
-counts that the counter processes wrote (one int64 row per sample and counted layer). No image,
-weight or count goes through ``Var.get``/``Var.set`` (about 23 µs per element each way).
+counts that the populations wrote (one int64 row per sample and counted layer): the file
+protocol of :mod:`lif_bridge_lava.files`.
 
 The Lava runtime (one forked OS process per Lava process) is stopped by :meth:`LavaProgram.close`,
 which is also called on any error or ``KeyboardInterrupt`` during a run, by a finaliser when the
 program is garbage-collected, and at interpreter exit.
+
+A watchdog guards every run: Lava 0.10 waits forever when one of its processes dies (its
+runtime joins every process while the others wait on their ports), whether the process is one
+of ours or one of Lava's own (``Dense``, ``Sparse``). The blocking ``run`` call therefore runs
+in a helper thread while the calling thread checks, every :data:`WATCH_INTERVAL` seconds,
+that every Lava process is alive; when one has died, the runtime's processes are killed and
+the run ends with one :class:`~lif_bridge.errors.BackendError` naming the exception.
 """
 
 from __future__ import annotations
@@ -15,8 +22,10 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import multiprocessing
 import multiprocessing.util
 import os
+import queue
 import shutil
 import signal
 import tempfile
@@ -31,12 +40,16 @@ from lif_bridge.backend import Result
 from lif_bridge.errors import BackendError
 from lif_bridge.network import Network, Simulation, check_inputs
 from lif_bridge.progress import progress_bar
+from lif_bridge_lava.files import counts_path, read_rows, trace_path, trains_path
 
 __all__ = ["LavaProgram"]
 
 
 #: Seconds ``stop()`` may take before the model processes are killed.
 STOP_TIMEOUT = 20.0
+
+#: Seconds between two checks of the watchdog that every Lava process is alive.
+WATCH_INTERVAL = 0.05
 
 
 def _child_setup(_: object) -> None:
@@ -68,24 +81,96 @@ class _Runtime:
         self.directory = directory
         self.handle: Any = None
         self.started = False
+        self.runner: _Runner | None = None
 
-    def release(self) -> None:
-        """Stop the runtime; kill its processes if ``stop()`` fails or hangs; delete the folder."""
-        handle, self.handle = self.handle, None
+    def infrastructure(self) -> Any:
+        """Lava's message infrastructure (its actors: one OS process each), or ``None``."""
+        runtime = getattr(self.handle, "runtime", None)
+        return getattr(runtime, "_messaging_infrastructure", None)
+
+    def actors(self) -> list[Any]:
+        """The runtime's OS processes (empty before the first run has started them)."""
+        return list(getattr(self.infrastructure(), "actors", None) or [])
+
+    def dead(self) -> str | None:
+        """The exception of the first Lava process that has died, ``None`` while all live."""
+        for actor in self.actors():
+            with contextlib.suppress(Exception):
+                if actor.exitcode is not None:
+                    exc = actor.exception
+                    if exc:
+                        return f"{type(exc[0]).__name__}: {exc[0]}"
+                    return f"process {actor.name} exited with code {actor.exitcode}"
+        return None
+
+    def release(self, *, graceful: bool = True) -> None:
+        """Stop the runtime (``stop()`` if ``graceful``), kill what remains, delete the folder."""
+        handle, actors, infra = self.handle, self.actors(), self.infrastructure()
+        self.handle = None
         if handle is not None and self.started:
             self.started = False
-            runtime = getattr(handle, "runtime", None)
-            infra = getattr(runtime, "_messaging_infrastructure", None)
-            actors = list(getattr(infra, "actors", []) or [])
-            stopper = threading.Thread(target=_quiet_stop, args=(handle,), daemon=True)
-            stopper.start()
-            stopper.join(STOP_TIMEOUT)
+            if graceful:
+                stopper = threading.Thread(target=_quiet_stop, args=(handle,), daemon=True)
+                stopper.start()
+                stopper.join(STOP_TIMEOUT)
             for actor in actors:
                 with contextlib.suppress(Exception):
                     if actor.is_alive():
                         actor.kill()
-                        actor.join(2.0)
+                    # Lava's SystemProcess.join takes no timeout: reap through the base class
+                    multiprocessing.Process.join(actor, 2.0)
+            with contextlib.suppress(Exception):
+                if infra is not None and infra.smm is not None:
+                    infra.smm.shutdown()
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            runner.close()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+class _Job:
+    """One blocking Lava ``run`` call handed to the :class:`_Runner`."""
+
+    def __init__(self, handle: Any, condition: Any, cfg: Any) -> None:
+        self.args = (handle, condition, cfg)
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+
+class _Runner:
+    """The one thread that makes a program's blocking Lava calls, for the program's lifetime.
+
+    One thread for all runs, because Lava forks its processes from the thread of the first
+    run, and ``PR_SET_PDEATHSIG`` (see :func:`_child_setup`) kills them when *that thread*
+    ends. The calling thread stays free to watch the processes and to take Ctrl-C.
+    """
+
+    def __init__(self) -> None:
+        self.jobs: queue.Queue[_Job | None] = queue.Queue()
+        threading.Thread(target=self._serve, name="lava-runner", daemon=True).start()
+
+    def close(self) -> None:
+        """End the thread once its current job (if any) returns."""
+        self.jobs.put(None)
+
+    def submit(self, handle: Any, condition: Any, cfg: Any) -> _Job:
+        """Queue one run; wait on the job's ``done`` event."""
+        job = _Job(handle, condition, cfg)
+        self.jobs.put(job)
+        return job
+
+    def _serve(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            handle, condition, cfg = job.args
+            try:
+                handle.run(condition=condition, run_cfg=cfg)
+            except BaseException as exc:  # handed to the calling thread
+                job.error = exc
+            finally:
+                job.done.set()
 
 
 def _quiet_stop(handle: Any) -> None:
@@ -136,7 +221,7 @@ class LavaProgram:
         except BaseException:
             self.close()
             raise
-        self._state.handle = self.graph.source
+        self._state.handle = self.graph.processes[0]
 
     @property
     def directory(self) -> str:
@@ -150,25 +235,35 @@ class LavaProgram:
         return Loihi2SimCfg(select_tag=tag)
 
     def _steps(self, n: int) -> None:
+        """Run ``n`` Lava steps under the watchdog (see the module docstring)."""
         from lava.magma.core.run_conditions import RunSteps
 
-        handle = self.graph.source
-        if not self._state.started:
-            t0 = time.perf_counter()
-            self._state.started = True  # from here on, close() must stop the runtime
-            with _ForkGuard():
-                handle.run(condition=RunSteps(num_steps=n, blocking=True), run_cfg=self._run_cfg())
+        first = not self._state.started
+        t0 = time.perf_counter()
+        self._state.started = True  # from here on, close() must stop the runtime
+        if self._state.runner is None:
+            self._state.runner = _Runner()
+        job = self._state.runner.submit(self._state.handle, RunSteps(num_steps=n, blocking=True),
+                                  self._run_cfg())  # fmt: skip
+        with _ForkGuard():
+            while not job.done.wait(WATCH_INTERVAL):
+                died = self._state.dead()
+                if died is not None and not job.done.is_set():
+                    self._state.release(graceful=False)
+                    raise BackendError(
+                        f"Lava run failed: one of its processes died ({died}); the runtime "
+                        "was stopped"
+                    )
+        if first:
             self.compile_seconds = time.perf_counter() - t0  # first run, compile included
-        else:
-            handle.run(condition=RunSteps(num_steps=n, blocking=True), run_cfg=self._run_cfg())
+        if job.error is not None:
+            raise job.error
 
     def run(self, x: np.ndarray, *, progress: bool = False, start_index: int = 0) -> Result:
         """Simulate samples ``x`` ``(samples, *input_shape)``; see :class:`lif_bridge.Result`."""
         if self._state.directory and not os.path.isdir(self._state.directory):
             raise BackendError("this Lava program was closed; lower the network again")
         x = check_inputs(self.network, x)
-        from lif_bridge_lava.procs.models_io import trains_path
-
         sim = self.simulation
         t0 = time.perf_counter()
         counts = {k: [] for k in self.count_layers}  # type: dict[str, list[np.ndarray]]
@@ -182,16 +277,15 @@ class LavaProgram:
                 path = trains_path(self.directory, g0)
                 np.save(path, e if not sim.encoder.is_spiking else e.astype(np.uint8))
                 self._steps(b * self.window)
-                self._raise_model_errors()
                 self._next += b
                 os.unlink(path)
                 for name in self.count_layers:
-                    counts[name].append(self._read_counts(name, g0, b))
+                    counts[name].append(self._read(name, g0, b, traces=False))
                 for name in sim.readout.traces:
-                    traces[name].append(self._read_trace(name, g0, b))
+                    traces[name].append(self._read(name, g0, b, traces=True))
                 bar.update(b)
         except BaseException as exc:
-            self.close()
+            self._state.release(graceful=not isinstance(exc, KeyboardInterrupt))
             if isinstance(exc, (KeyboardInterrupt, BackendError)):
                 raise
             raise BackendError(f"Lava run failed ({type(exc).__name__}: {exc})") from exc
@@ -218,34 +312,22 @@ class LavaProgram:
     @property
     def process_count(self) -> int:
         """Number of Lava processes (each a forked OS process when running)."""
-        g = self.graph
-        return 1 + len(g.neurons) + len(g.connections) + len(g.gates) + len(g.counters)
+        return len(self.graph.processes)
 
-    def _raise_model_errors(self) -> None:
-        errors = sorted(f for f in os.listdir(self.directory) if f.startswith("error_"))
-        if errors:
-            with open(os.path.join(self.directory, errors[0]), encoding="utf-8") as fh:
-                first = fh.readline().strip()
-            raise BackendError(f"Lava run failed in a process model ({errors[0][6:-4]}: {first})")
-
-    def _read_counts(self, name: str, g0: int, b: int) -> np.ndarray:
+    def _read(self, name: str, g0: int, b: int, *, traces: bool) -> np.ndarray:
         n = self.network.population(name).size
-        label = list(self.graph.counters).index(name)
-        path = os.path.join(self.directory, f"counts_{label}.bin")
-        data = np.fromfile(path, dtype=np.int64, count=b * n, offset=g0 * n * 8)
-        if data.size != b * n:
-            raise BackendError(f"Lava run: counts of {name!r} incomplete ({data.size}/{b * n})")
-        return data.reshape(b, n)
-
-    def _read_trace(self, name: str, g0: int, b: int) -> np.ndarray:
-        n = self.network.population(name).size
-        steps = self.simulation.steps
-        index = list(self.graph.neurons).index(name)
-        path = os.path.join(self.directory, f"trace_{index}.bin")
-        data = np.fromfile(path, dtype=np.float64, count=b * steps * n, offset=g0 * steps * n * 8)
-        if data.size != b * steps * n:
-            raise BackendError(f"Lava run: traces of {name!r} incomplete")
-        return data.reshape(b, steps, n)
+        label = self.graph.labels[name]
+        if traces:
+            steps = self.simulation.steps
+            data = read_rows(trace_path(self.directory, label), np.float64, g0, b, steps * n)
+            shape: tuple[int, ...] = (b, steps, n)
+        else:
+            data = read_rows(counts_path(self.directory, label), np.int64, g0, b, n)
+            shape = (b, n)
+        if data is None:
+            what = "traces" if traces else "counts"
+            raise BackendError(f"Lava run: {what} of {name!r} incomplete")
+        return data.reshape(shape)
 
     def close(self) -> None:
         """Stop the Lava runtime (its OS processes) and delete the folder; idempotent."""

@@ -57,6 +57,7 @@ __all__ = [
     "FixedPointLayer",
     "fixed_input",
     "fixed_leak",
+    "quantize_jumps",
     "quantize_population",
 ]
 
@@ -69,8 +70,6 @@ DECAY_UNITY = 2**DECAY_BITS
 BIAS_MANT_MAX = 2**12 - 1
 BIAS_EXP_MAX = 7
 VTH_MANT_MAX = 2**17 - 1
-#: integer voltage units per unit of weight mantissa (stored 2·m, shifted by ACT_SHIFT)
-JUMP_PER_MANT = 2 ** (ACT_SHIFT + 1)
 
 
 @dataclass(frozen=True)
@@ -151,6 +150,17 @@ def quantize_population(
     """
     c_m = params["c_m"]
     jump = sp.csr_matrix(sp.diags(1.0 / c_m) @ sp.csr_matrix(matrix, dtype=np.float64))
+    return quantize_jumps(jump, params, dt)
+
+
+def quantize_jumps(
+    jump: sp.spmatrix,
+    params: dict[str, np.ndarray],
+    dt: float,
+) -> FixedPointLayer:
+    """:func:`quantize_population` from the voltage jumps ``J = diag(1/C_m)·W`` [V]."""
+    c_m = params["c_m"]
+    jump = sp.csr_matrix(jump, dtype=np.float64, copy=True)  # the caller's matrix stays intact
     peak = float(np.abs(jump.data).max()) if jump.nnz else 0.0
     e = int(np.ceil(np.log2(peak / WEIGHT_MANT_MAX))) if peak > 0 else -7
     # Keep the largest threshold representable: v_th·2**(1-e) <= VTH_MANT_MAX.
@@ -164,7 +174,9 @@ def quantize_population(
     mant = np.clip(mant, -WEIGHT_MANT_MAX, WEIGHT_MANT_MAX)
     err = jump.data - mant * 2.0**e
     norm = float(np.linalg.norm(jump.data))
-    wm = sp.csr_matrix((mant.astype(np.int32), jump.indices, jump.indptr), shape=jump.shape)
+    wm = sp.csr_matrix(
+        (mant.astype(np.int32), jump.indices.copy(), jump.indptr.copy()), shape=jump.shape
+    )
     wm.eliminate_zeros()
 
     d, v_inf = leak_constants(c_m, params["g_l"], params["i_bias"], params["v_rest"], dt)

@@ -12,43 +12,30 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.lib.stride_tricks import sliding_window_view
 
-from lif_bridge.connectivity import pool_windows, population_matrix
-from lif_bridge.network import Conv2d, MaxPool2d, Population
+from lif_bridge.connectivity import pool_windows
+from lif_bridge.network import Conv2d, MaxPool2d
+from lif_bridge.plan import ProjectionPlan
 
 #: Below this fraction of non-zero inputs the sparse, event-driven product is used.
 SPARSE_BELOW = 0.04
 
 
 class SynapticOp:
-    """``z -> z @ (W / C_m).T`` for one population, through its linear stages.
+    """``z -> z @ (W / C_m).T`` for one projection of the plan (its linear stages composed in).
 
-    ``z`` is what leaves the population's max-pool gates (if any), flattened; the linear stages
-    after them (flatten, average pooling) are composed with the layer into one matrix.
+    ``z`` is what leaves the projection's max-pool gates (if any), flattened; the matrix, its
+    dense copy and the convolution kernel come from :class:`lif_bridge.plan.ProjectionPlan`.
     """
 
-    def __init__(self, pop: Population, c_m: np.ndarray, in_shape: tuple[int, ...]) -> None:
-        layer = pop.layer
-        linear = pop.linear_stages
-        matrix = population_matrix(layer, linear, in_shape)
-        if matrix is None:  # pragma: no cover - the network forbids a max pool after a linear stage
-            raise TypeError("max pooling after a linear stage")
-        # Per-synapse division by the post-synaptic capacitance, as a simulator does (w / C_m).
-        scaled = sp.csr_matrix(sp.diags(1.0 / c_m) @ matrix)
-        self.n_in = int(np.prod(in_shape))
-        self.sparse_t = sp.csr_matrix(scaled.T)
-        self.dense_t: np.ndarray | None = None
+    def __init__(self, proj: ProjectionPlan) -> None:
+        self.n_in = proj.n_in
+        self.sparse_t = sp.csr_matrix(proj.matrix.T)
         self.conv: tuple[np.ndarray, Conv2d, tuple[int, ...]] | None = None
-        c_map = c_m.reshape(pop.shape) if isinstance(layer, Conv2d) else None
-        if (
-            isinstance(layer, Conv2d)
-            and not linear
-            and c_map is not None
-            and np.all(c_map == c_map[:, :1, :1])
-        ):
-            w = np.asarray(layer.weight) / c_map[:, 0, 0][:, None, None, None]
-            self.conv = (w, layer, in_shape)
-        elif scaled.shape[0] * scaled.shape[1] <= 8_000_000:
-            self.dense_t = np.ascontiguousarray(scaled.T.toarray())
+        self.dense_t: np.ndarray | None = None
+        if proj.conv is not None:
+            self.conv = (proj.conv.weight, proj.conv.layer, proj.conv.in_shape)
+        else:
+            self.dense_t = proj.dense
 
     def spikes(self, flat: np.ndarray, batch: int) -> np.ndarray:
         """Voltage jumps ``(batch, n_out)`` [V] for 0/1 spikes given by their flat indices.

@@ -1,66 +1,48 @@
-"""The reference simulator: the step rule of :mod:`lif_bridge.semantics`, batched in NumPy."""
+"""The reference simulator: the step rule of :mod:`lif_bridge.semantics`, batched in NumPy.
+
+It runs the plan of :func:`lif_bridge.plan.lower` population by population over a block of
+steps: a population's input in step ``n`` is its sources' spikes of step ``n`` (each weighted
+layer adds one step of latency), so once its sources have run the whole block, all its input
+jumps are one product per projection (``(steps·batch, n_in) @ (n_in, n_out)``) and only the
+element-wise phases A, B and D loop over the steps. Counts equal those of the step-by-step
+function :func:`lif_bridge.step.step`.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
 from lif_bridge.backend import Result
-from lif_bridge.errors import ValidationError
-from lif_bridge.network import MaxPool2d, Network, Population, Simulation, check_inputs
+from lif_bridge.network import Network, Simulation, check_inputs
+from lif_bridge.plan import NetworkPlan, PopulationPlan, lower
 from lif_bridge.progress import progress_bar
-from lif_bridge.semantics import leak_constants, refractory_steps
+from lif_bridge.semantics import never_spiked
 from lif_bridge_reference.ops import MaxPoolGate, SynapticOp
 
 __all__ = ["ReferenceProgram", "batch_size_for"]
 
-_NEVER = -(2**40)
-
-
-@dataclass
-class _PopState:
-    """Constants and operators of one population (state lives in the step loop)."""
-
-    pop: Population
-    d: np.ndarray
-    v_inf: np.ndarray
-    if_step: np.ndarray  # I_bias·dt/C_m where g_l == 0
-    leaky: np.ndarray
-    v_th: np.ndarray
-    v_reset: np.ndarray
-    v_rest: np.ndarray
-    subtract: bool
-    refractory: int
-    gates: list[MaxPoolGate]
-    op: SynapticOp
-
-    def __post_init__(self) -> None:
-        self.all_leaky = bool(self.leaky.all())
-        self.none_leaky = not self.leaky.any()
-
-    def update(self, v: np.ndarray) -> np.ndarray:
-        """Phase A on all neurons, in place (refractory ones are restored by the caller).
-
-        ``v_inf + (v - v_inf)·d`` is evaluated as ``((v - v_inf)·d) + v_inf``: the same IEEE
-        operations in the same order, so the result is bit-identical.
-        """
-        if self.all_leaky:
-            v -= self.v_inf
-            v *= self.d
-            v += self.v_inf
-            return v
-        if self.none_leaky:
-            v += self.if_step
-            return v
-        v[...] = np.where(self.leaky, self.v_inf + (v - self.v_inf) * self.d, v + self.if_step)
-        return v
-
-
 #: Target size of one population-state array per batch: small enough to stay in cache, which
 #: matters more than BLAS efficiency for large (convolutional) populations.
 CACHE_BYTES = 8 * 2**20
+
+#: Budget [bytes] of the per-block arrays of one population (input jumps, im2col buffers).
+BLOCK_BYTES = 64 * 2**20
+
+
+def _per_step_bytes(network: Network) -> tuple[int, int]:
+    """Bytes per sample and step: all populations' spikes, and the largest population's work."""
+    spikes, work = 0, 0
+    for pop in network.populations:
+        spikes += pop.size
+        w = 8 * 2 * pop.size
+        for e in pop.projections:
+            w += 8 * int(np.prod(e.gated_shape))
+            if hasattr(e.map, "stride"):  # im2col buffer of a convolution
+                w += 8 * pop.size * int(np.prod(np.shape(e.map.weight)[1:]))  # type: ignore[union-attr]
+        work = max(work, w)
+    return spikes, work
 
 
 def batch_size_for(network: Network, simulation: Simulation, memory_bytes: int) -> int:
@@ -74,15 +56,23 @@ def batch_size_for(network: Network, simulation: Simulation, memory_bytes: int) 
     neurons = 0
     for pop in network.populations:
         neurons += pop.size
-        per_sample += 8 * 8 * pop.size + 8 * int(np.prod(pop.source_shape))
-        layer = pop.layer
-        if hasattr(layer, "stride"):  # im2col buffer of a convolution
-            per_sample += 8 * pop.size * int(np.prod(np.shape(layer.weight)[1:]))
+        per_sample += 8 * 8 * pop.size
+        for e in pop.projections:
+            per_sample += 8 * int(np.prod(e.source_shape))
+            if hasattr(e.map, "stride"):  # im2col buffer of a convolution
+                per_sample += 8 * pop.size * int(np.prod(np.shape(e.map.weight)[1:]))  # type: ignore[union-attr]
     for name in simulation.readout.traces:
         per_sample += 8 * simulation.steps * network.population(name).size
     by_memory = memory_bytes // max(per_sample, 1)
     by_cache = max(16, CACHE_BYTES // (8 * max(neurons, 1)))
     return int(max(1, min(256, by_memory, by_cache)))
+
+
+def block_steps(network: Network, steps: int, batch: int, memory_bytes: int) -> int:
+    """Steps simulated per block: the block's spikes and one population's work fit the budget."""
+    spikes, work = _per_step_bytes(network)
+    budget = min(BLOCK_BYTES, max(memory_bytes // 4, 1))
+    return int(max(1, min(steps, budget // max(batch * (spikes + work), 1))))
 
 
 class ReferenceProgram:
@@ -93,41 +83,12 @@ class ReferenceProgram:
     ) -> None:
         self.network = network
         self.simulation = simulation
-        self.count_layers = simulation.readout.count_layers(network)
-        self.trace_layers = simulation.readout.traces
+        self.plan: NetworkPlan = lower(network, simulation)
+        self.count_layers = self.plan.count_layers
+        self.trace_layers = self.plan.trace_layers
         self.batch_size = batch_size or batch_size_for(network, simulation, memory_bytes)
-        dt = simulation.dt
-        if not simulation.encoder.is_spiking:
-            first = network.populations[0]
-            if any(isinstance(s, MaxPool2d) for s in first.stages):
-                raise ValidationError(
-                    f"MaxPool2d before {first.name!r}: spiking max pooling needs spikes, but "
-                    "the ConstantCurrent encoder gives analog input; use a spiking encoder"
-                )
-        self.states: list[_PopState] = []
-        for pop in network.populations:
-            p = pop.layer.neurons.broadcast(pop.size)
-            d, v_inf = leak_constants(p["c_m"], p["g_l"], p["i_bias"], p["v_rest"], dt)
-            gates, shape = [], pop.source_shape
-            for gate in pop.gates:
-                gates.append(MaxPoolGate(gate, shape))
-                shape = gate.output_shape(shape)
-            self.states.append(
-                _PopState(
-                    pop=pop,
-                    d=d,
-                    v_inf=v_inf,
-                    if_step=p["i_bias"] * dt / p["c_m"],
-                    leaky=p["g_l"] > 0,
-                    v_th=p["v_th"],
-                    v_reset=p["v_reset"],
-                    v_rest=p["v_rest"],
-                    subtract=pop.layer.neurons.reset == "subtract",
-                    refractory=refractory_steps(pop.layer.neurons.refractory, dt),
-                    gates=gates,
-                    op=SynapticOp(pop, p["c_m"], shape),
-                )
-            )
+        self.block = block_steps(network, simulation.steps, self.batch_size, memory_bytes)
+        self.ops = [[SynapticOp(proj) for proj in pop.projections] for pop in self.plan.populations]
 
     def run(self, x: np.ndarray, *, progress: bool = False, start_index: int = 0) -> Result:
         """Simulate samples ``x`` ``(samples, *input_shape)``; see :class:`lif_bridge.Result`."""
@@ -149,7 +110,7 @@ class ReferenceProgram:
             dt=self.simulation.dt,
             backend="reference",
             seconds=time.perf_counter() - t0,
-            info={"batch_size": self.batch_size},
+            info={"batch_size": self.batch_size, "block_steps": self.block},
         )
 
     def close(self) -> None:
@@ -158,66 +119,113 @@ class ReferenceProgram:
     def _run_batch(
         self, x: np.ndarray, start: int
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        sim = self.simulation
-        b = len(x)
-        e = sim.encode(self.network, x, start)
-        binary_in = sim.encoder.is_spiking
-        v = [np.broadcast_to(st.v_rest, (b, st.pop.size)).copy() for st in self.states]
-        last = [
-            np.full((b, st.pop.size), _NEVER, dtype=np.int64) if st.refractory else None
-            for st in self.states
-        ]
-        counts = [np.zeros((b, st.pop.size), dtype=np.int64) for st in self.states]
+        plan, b = self.plan, len(x)
+        e = np.ascontiguousarray(plan.encode(x, start).transpose(1, 0, 2))  # (steps, batch, n_in)
+        pops = plan.populations
+        runs = [_PopRun(pop, ops, b) for pop, ops in zip(pops, self.ops, strict=True)]
         traces = {
-            name: np.empty((b, sim.steps, self.network.population(name).size))
+            name: np.empty((b, plan.steps, self.network.population(name).size))
             for name in self.trace_layers
         }
-        trace_idx = {
-            name: i for i, st in enumerate(self.states) for name in [st.pop.name] if name in traces
-        }
-        for st in self.states:
-            for gate in st.gates:
-                gate.reset(b)
-        const_input: np.ndarray | None = None
-        flat_counts = [c.reshape(-1) for c in counts]
-        for n in range(sim.steps):
-            # A. state update, B. threshold -> flat indices of this step's spikes
-            spikes = []
-            for i, st in enumerate(self.states):
-                if last[i] is not None:
-                    frozen = (n - last[i]) < st.refractory
-                    v[i] = np.where(frozen, v[i], st.update(v[i].copy()))
-                    s = (v[i] >= st.v_th) & ~frozen
-                    last[i][s] = n
-                else:
-                    s = st.update(v[i]) >= st.v_th
-                spikes.append(np.flatnonzero(s))
-            # C. synapses: spikes of this step, every population at once
-            for i, st in enumerate(self.states):
-                if st.pop.source < 0 and not binary_in:
-                    if const_input is None:  # ConstantCurrent: the same input every step
-                        const_input = st.op.values(e[:, n, :])
-                    jump = const_input
-                else:
-                    flat = spikes[st.pop.source] if st.pop.source >= 0 else np.flatnonzero(e[:, n])
-                    for gate in st.gates:
-                        flat = gate(flat, b)
-                    jump = st.op.spikes(flat, b)
-                if last[i] is not None:
-                    jump = np.where((n - last[i]) < st.refractory, 0.0, jump)
-                v[i] += jump
-            # D. reset (only the neurons that spiked)
-            for i, st in enumerate(self.states):
-                flat = spikes[i]
-                if flat.size:
-                    unit = flat % st.pop.size
-                    vf = v[i].reshape(-1)
-                    if st.subtract:
-                        vf[flat] -= st.v_th[unit]
-                    else:
-                        vf[flat] = st.v_reset[unit]
-                    flat_counts[i][flat] += 1
-            for name, i in trace_idx.items():
-                traces[name][:, n, :] = v[i]
-        by_name = {st.pop.name: counts[i] for i, st in enumerate(self.states)}
+        for t0 in range(0, plan.steps, self.block):
+            t1 = min(plan.steps, t0 + self.block)
+            block_spikes: list[np.ndarray] = []
+            for i, run in enumerate(runs):
+                sources = [
+                    e[t0:t1] if proj.source < 0 else block_spikes[proj.source]
+                    for proj in pops[i].projections
+                ]
+                v_trace = traces.get(pops[i].name)
+                block_spikes.append(run.block(t0, sources, None if v_trace is None else v_trace))
+        by_name = {run.pop.name: run.counts for run in runs}
         return {k: by_name[k] for k in self.count_layers}, traces
+
+
+class _PopRun:
+    """The state of one population over a batch, advanced one block of steps at a time."""
+
+    def __init__(self, pop: PopulationPlan, ops: list[SynapticOp], batch: int) -> None:
+        self.pop, self.ops, self.b = pop, ops, batch
+        self.v = np.broadcast_to(pop.v_rest, (batch, pop.size)).copy()
+        self.last = never_spiked((batch, pop.size)) if pop.refractory else None
+        self.counts = np.zeros((batch, pop.size), dtype=np.int64)
+        self.gates = []
+        for proj in pop.projections:
+            gates = [MaxPoolGate(g.stage, g.in_shape) for g in proj.gates]
+            for gate in gates:
+                gate.reset(batch)
+            self.gates.append(gates)
+        self.history = [np.zeros((p.delay, batch, p.n_in)) for p in pop.projections]
+        self.const: list[np.ndarray | None] = [None] * len(pop.projections)
+
+    def _jumps(self, k: int, source: np.ndarray) -> np.ndarray:
+        """Input jumps ``(L, batch, n_out)`` of projection ``k`` for its source's block."""
+        proj, op, L = self.pop.projections[k], self.ops[k], source.shape[0]
+        if proj.analog:  # ConstantCurrent: the same values every step, one product per batch
+            if self.const[k] is None:
+                self.const[k] = op.values(source[0])
+            return np.broadcast_to(self.const[k], (L, self.b, self.pop.size))
+        if self.gates[k]:
+            z = np.zeros((L, self.b, proj.n_in), dtype=np.uint8)
+            for n in range(L):
+                flat = np.flatnonzero(source[n])
+                for gate in self.gates[k]:
+                    flat = gate(flat, self.b)
+                z[n].reshape(-1)[flat] = 1
+        else:
+            z = source
+        if proj.delay:
+            full = np.concatenate([self.history[k], z.astype(np.float64)], axis=0)
+            self.history[k] = full[L:]
+            z = full[:L]
+        flat = np.flatnonzero(z)
+        return op.spikes(flat, L * self.b).reshape(L, self.b, self.pop.size)
+
+    def block(self, t0: int, sources: list[np.ndarray], trace: np.ndarray | None) -> np.ndarray:
+        """Run steps ``t0 .. t0 + L - 1``; returns this block's spikes ``(L, batch, size)``."""
+        pop = self.pop
+        total = self._jumps(0, sources[0])
+        for k in range(1, len(sources)):
+            total = total + self._jumps(k, sources[k])
+        L = total.shape[0]
+        out = np.zeros((L, self.b, pop.size), dtype=np.uint8)
+        v, last = self.v, self.last
+        for n in range(L):
+            step = t0 + n
+            if last is not None:  # A (non-refractory), B
+                frozen = (step - last) < pop.refractory
+                v = np.where(frozen, v, _update(pop, v.copy()))
+                s = (v >= pop.v_th) & ~frozen
+                last[s] = step  # a neuron spiking now drops this step's input too
+                v += np.where((step - last) < pop.refractory, 0.0, total[n])  # C
+            else:
+                s = _update(pop, v) >= pop.v_th
+                v += total[n]  # C
+            if pop.subtract:  # D
+                v[s] -= np.broadcast_to(pop.v_th, v.shape)[s]
+            else:
+                v[s] = np.broadcast_to(pop.v_reset, v.shape)[s]
+            out[n] = s
+            if trace is not None:
+                trace[:, step, :] = v
+        self.v = v
+        self.counts += out.sum(axis=0, dtype=np.int64)
+        return out
+
+
+def _update(pop: PopulationPlan, v: np.ndarray) -> np.ndarray:
+    """Phase A on all neurons, in place (refractory ones are restored by the caller).
+
+    ``v_inf + (v - v_inf)·d`` is evaluated as ``((v - v_inf)·d) + v_inf``: the same IEEE
+    operations in the same order as :func:`lif_bridge.step.leak_update`.
+    """
+    if pop.all_leaky:
+        v -= pop.v_inf
+        v *= pop.d
+        v += pop.v_inf
+        return v
+    if pop.none_leaky:
+        v += pop.if_step
+        return v
+    v[...] = np.where(pop.leaky, pop.v_inf + (v - pop.v_inf) * pop.d, v + pop.if_step)
+    return v

@@ -24,8 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "model",
         metavar="MODEL",
-        help="a TorchScript file, or 'module.path:factory' (e.g. lif_bridge.zoo:paper_mlp) "
-        "with --weights",
+        help="a TorchScript file (.pt), a torch.export program (.pt2, torch.export.save), or "
+        "'module.path:factory' (e.g. lif_bridge.zoo:paper_mlp) with --weights",
     )
     p.add_argument("-o", "--output", required=True, metavar="NET", help="network file to write")
     p.add_argument("--weights", metavar="FILE", help="state_dict for a factory: .pt/.pth or .npz")
@@ -62,6 +62,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--g-l", type=float, default=None, help="leak g_l [S] of the neurons")
     p.add_argument("--reset", choices=("subtract", "zero"), default=None)
+    p.add_argument(
+        "--coding",
+        choices=("rate", "ttfs"),
+        default="rate",
+        help="rate (Linear LIF, default) or ttfs (time-to-first-spike, Stanojevic et al. 2023; "
+        "needs --calibrate-on)",
+    )
+    from lif_bridge.ttfs.cli import add_convert_args
+
+    add_convert_args(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=_convert)
 
@@ -71,7 +81,12 @@ def _convert(args: argparse.Namespace) -> int:
     from lif_bridge.connectivity import synapse_count
 
     calibration = None
-    if args.normalize != "none":
+    if args.coding == "ttfs" and not args.calibrate_on:
+        raise ConversionError(
+            "--coding ttfs needs a calibration set to size its time windows: add --calibrate-on "
+            "mnist|digits|FILE.npz"
+        )
+    if args.normalize != "none" or args.coding == "ttfs":
         if not args.calibrate_on:
             raise ConversionError(
                 f"--normalize {args.normalize} needs a calibration set: add --calibrate-on "
@@ -95,6 +110,7 @@ def _convert(args: argparse.Namespace) -> int:
     neurons = Neurons(**template) if template else None
 
     from lif_bridge.convert.torch import from_torch
+    from lif_bridge.ttfs.cli import convert_options, convert_summary
 
     net = from_torch(
         args.model,
@@ -108,8 +124,13 @@ def _convert(args: argparse.Namespace) -> int:
         layer_rate=args.layer_rate,
         weights=args.weights,
         progress=not args.json,
+        coding=args.coding,
+        ttfs_options=convert_options(args),
     )
     path = save_network(args.output, net)
+    if args.coding == "ttfs":
+        emit(*convert_summary(net, path, args.json))
+        return 0
 
     layers = []
 

@@ -13,11 +13,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``reproduce`` sub-command."""
     p = sub.add_parser(
         "reproduce",
-        help="reproduce the paper's experiments (S1, S2, FC, CNN, ERR) into a report",
+        help="the paper's experiments (S1, S2, FC, CNN, ERR) and STUDY sweeps, into a report",
         description="Run Lu & Xu (2022)'s experiments and write DIR/report.md (the paper's "
         "numbers next to the measured ones), DIR/results.json and PNG figures. S1/S2: single "
         "neuron (exact transfer + clock-driven check); FC: 784-600-10 MLP on MNIST; CNN: "
-        "Table 5 ConvNet; ERR: rate error vs coding time. DEEP (CIFAR-10) is not available.",
+        "Table 5 ConvNet; ERR: rate error vs coding time; STUDY: leak vs current and the "
+        "normalisations as sweeps. DEEP (CIFAR-10) is not available.",
     )
     p.add_argument(
         "experiments",

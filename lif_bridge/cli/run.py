@@ -75,6 +75,10 @@ def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> Path:
 
 def _run(args: argparse.Namespace) -> int:
     network, saved = load_network_and_simulation(args.network)
+    if network.metadata.get("coding") == "ttfs":
+        from lif_bridge.ttfs.cli import run_ttfs
+
+        return run_ttfs(args, network)
     sim = _simulation(args, saved)
     x, y = load_split(args.data, args.split, args.data_dir, args.limit)
     from lif_bridge.cli import backend_options

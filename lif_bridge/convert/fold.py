@@ -1,6 +1,6 @@
 """Turn a chain of traced operations into weighted layers with folded batch norm (internal).
 
-Pure numpy: the input is the list of :class:`~lif_bridge.convert.trace.Op` that
+Pure numpy: the input is the list of :class:`~lif_bridge.convert.ops.Op` that
 :func:`~lif_bridge.convert.trace.trace_ops` reads from a torch model.
 
 Folding
@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from lif_bridge.convert.trace import SUPPORTED, WHERE, Op
+from lif_bridge.convert.ops import SUPPORTED, WHERE, Op
 from lif_bridge.errors import ConversionError, UnsupportedLayerError
 
-__all__ = ["AnnLayer", "Stage", "fold_ops"]
+__all__ = ["AnnLayer", "Stage", "fold_bn_weight", "fold_ops"]
 
 
 @dataclass
@@ -79,16 +79,20 @@ class AnnLayer:
     folded: list[str] = field(default_factory=list)
 
 
-def _fold_bn(layer: AnnLayer, op: Op) -> None:
-    scale, shift = op.params["scale"], op.params["shift"]
-    n_out = layer.weight.shape[0]
+def fold_bn_weight(weight: np.ndarray, scale: np.ndarray, op: Op) -> np.ndarray:
+    """``diag(scale) W``: the batch norm ``op``'s scale on each output unit / channel."""
+    n_out = weight.shape[0]
     if scale.shape != (n_out,):
         raise ConversionError(
-            f"{op.type_name} {op.path!r} has {scale.size} channels but {layer.name!r} has "
-            f"{n_out} outputs"
+            f"{op.type_name} {op.path!r} has {scale.size} channels but the layer before it "
+            f"has {n_out} outputs"
         )
-    shape = (n_out,) + (1,) * (layer.weight.ndim - 1)
-    layer.weight = layer.weight * scale.reshape(shape)
+    return weight * scale.reshape((n_out,) + (1,) * (weight.ndim - 1))
+
+
+def _fold_bn(layer: AnnLayer, op: Op) -> None:
+    scale, shift = op.params["scale"], op.params["shift"]
+    layer.weight = fold_bn_weight(layer.weight, scale, op)
     layer.bias = layer.bias * scale + shift
     layer.folded.append(op.path)
 

@@ -1,10 +1,12 @@
-"""Load the model to convert: a module, a TorchScript file, or a factory with weights (internal).
+"""Load the model to convert: a module, a program, a model file, or a factory (internal).
 
 Nothing read from a file is executed as Python: state_dicts are read with
 ``torch.load(..., weights_only=True)`` (which refuses pickled code) or from ``.npz`` with
 ``allow_pickle=False``; TorchScript files are read with ``torch.jit.load`` and rebuilt from
-their submodules (:mod:`lif_bridge.convert.torchscript`). A ``"module.path:factory"`` imports
-the named module, which is code the user chose to run.
+their submodules (:mod:`lif_bridge.convert.torchscript`); ``.pt2`` files of ``torch.export``
+are checked for pickled entries before ``torch.export.load``
+(:mod:`lif_bridge.convert.export`). A ``"module.path:factory"`` imports the named module, which
+is code the user chose to run.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from lif_bridge.convert.torchscript import load_torchscript, rebuild_scripted
+from lif_bridge.convert.export import load_exported
+from lif_bridge.convert.torchscript import load_torchscript, rebuild_scripted, scripted_graph
 from lif_bridge.errors import ConversionError, DataError, FileFormatError
 
-__all__ = ["load_model", "load_state_dict_file"]
+__all__ = ["is_exported", "load_model", "load_state_dict_file"]
 
 _FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
@@ -150,33 +153,55 @@ def _from_factory(spec: str, weights: str | os.PathLike[str] | None) -> nn.Modul
     return model
 
 
+def _from_script(script: Any, input_shape: tuple[int, ...]) -> nn.Module:
+    """A chain of the script's leaves when that is its forward, else its graph read as fx."""
+    try:
+        return rebuild_scripted(script, input_shape)
+    except ConversionError as chain_error:
+        try:
+            return scripted_graph(script, input_shape)
+        except ConversionError:
+            raise chain_error from None
+
+
+def is_exported(model: Any) -> bool:
+    """Whether ``model`` is a ``torch.export.ExportedProgram``."""
+    return isinstance(model, torch.export.ExportedProgram)
+
+
 def load_model(
-    model: nn.Module | str | os.PathLike[str],
+    model: Any,
     *,
     input_shape: tuple[int, ...],
     weights: str | os.PathLike[str] | None = None,
-) -> nn.Module:
-    """The eager ``nn.Module`` to convert, in eval mode.
+) -> Any:
+    """The eager ``nn.Module`` (in eval mode) or the ``ExportedProgram`` to convert.
 
     Parameters
     ----------
     model
-        A module (weights loaded from ``weights`` if given), the path of a TorchScript file,
-        or ``"module.path:factory"`` (a callable returning a module, imported and called).
+        A module (weights loaded from ``weights`` if given), an ``ExportedProgram``, the path
+        of a TorchScript file or of a ``.pt2`` file saved with ``torch.export.save``, or
+        ``"module.path:factory"`` (a callable returning a module, imported and called).
     input_shape
         Per-sample input shape (used to check a rebuilt TorchScript model).
     weights
         A state_dict file for the module / factory (see :func:`load_state_dict_file`).
     """
+    if is_exported(model):
+        if weights is not None:
+            raise ConversionError("an exported program holds its own weights; drop weights")
+        return model
     if isinstance(model, nn.Module):
         if isinstance(model, torch.jit.ScriptModule):
-            return rebuild_scripted(model.eval(), input_shape)
+            return _from_script(model.eval(), input_shape)
         if weights is not None:
             _load_into(model, load_state_dict_file(weights), os.fspath(weights))
         return model.eval()
     if not isinstance(model, (str, os.PathLike)):
         raise ConversionError(
-            f"model must be a torch.nn.Module, a TorchScript file or 'module:factory', got "
+            "model must be a torch.nn.Module, an ExportedProgram, a TorchScript or .pt2 file or "
+            f"'module:factory', got "
             f"{type(model).__name__}"
         )
     text = os.fspath(model)
@@ -184,10 +209,12 @@ def load_model(
     if path.is_file():
         if weights is not None:
             raise ConversionError(
-                f"{text}: a TorchScript file holds its own weights; drop the weights argument"
+                f"{text}: a model file holds its own weights; drop the weights argument"
             )
+        if path.suffix.lower() == ".pt2":
+            return load_exported(os.fspath(path))
         script = load_torchscript(os.fspath(path))
-        return rebuild_scripted(script.eval(), input_shape)
+        return _from_script(script.eval(), input_shape)
     if _FACTORY.match(text):
         return _from_factory(text, weights).eval()
     if path.suffix or os.sep in text:

@@ -192,15 +192,16 @@ def as_calibration_array(calibration: Any, input_shape: tuple[int, ...]) -> np.n
 
 
 def _walk(network: Network, x: np.ndarray, need_noise: bool) -> list[tuple[np.ndarray, Any]]:
-    """Activations (and L4 noise terms) of every population for a batch, ANN units."""
+    """Activations (and L4 noise terms, one per projection) of every population, ANN units."""
     out: list[tuple[np.ndarray, Any]] = []
     for step in iter_ann(network, x, max_rate=1.0):
         noise = None
         if need_noise:
-            m, z = step.matrix, step.inputs
-            mask = sp.csr_matrix(m, copy=True)
-            mask.data = np.ones_like(mask.data)
-            noise = weight_l4_norms(m)[None, :] * np.asarray((mask @ (z**2).T).T) ** 0.25
+            noise = []
+            for z, m in step.terms:
+                mask = sp.csr_matrix(m, copy=True)
+                mask.data = np.ones_like(mask.data)
+                noise.append(weight_l4_norms(m)[None, :] * np.asarray((mask @ (z**2).T).T) ** 0.25)
         out.append((step.rates, noise))
     return out
 
@@ -271,11 +272,13 @@ def normalization_factors(
             for p in positives
         ]
     factors: list[float] = []
-    prev = 1.0
-    for k in range(n_pop):
+    for k, pop in enumerate(network.populations):
         a = np.concatenate([p[0] for p in per_layer[k]])
-        u = np.concatenate([p[1] for p in per_layer[k]])
-        src = network.populations[k].source
-        prev = 1.0 if src < 0 else factors[src]
-        factors.append(l4_factor(a, u, prev, kappa))
+        prevs = [1.0 if src < 0 else factors[src] for src in pop.sources]
+        us = [np.concatenate([p[1][j] for p in per_layer[k]]) for j in range(len(prevs))]
+        if len(prevs) == 1:
+            factors.append(l4_factor(a, us[0], prevs[0], kappa))
+        else:  # several sources: each noise term scaled by its own source's factor
+            u = sum(np.sqrt(f) * uj for f, uj in zip(prevs, us, strict=True))
+            factors.append(l4_factor(a, u, 1.0, kappa))
     return factors

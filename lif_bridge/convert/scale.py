@@ -85,7 +85,7 @@ from lif_bridge.convert.normalize import (
 )
 from lif_bridge.errors import ConversionError, LifBridgeError
 from lif_bridge.mapping import BIAS_MODES, leak_for_bias
-from lif_bridge.network import Network, Neurons, Population, WeightedLayer
+from lif_bridge.network import Identity, Map, Network, Neurons, Node, Population, WeightedLayer
 
 __all__ = ["DEFAULT_MAX_RATE", "convert_network", "neuron_template"]
 
@@ -125,6 +125,8 @@ def convert_network(
     factors: Sequence[float] | None = None,
     progress: bool = False,
     metadata: dict[str, Any] | None = None,
+    coding: Literal["rate", "ttfs"] = "rate",
+    ttfs_options: dict[str, Any] | None = None,
 ) -> Network:
     """Scale a raw network into a Linear LIF network (see the module docstring).
 
@@ -140,6 +142,10 @@ def convert_network(
         methods, or reused from another conversion); then ``normalize`` must be ``"none"``.
     metadata
         Merged into the result's metadata (``"conversion"`` is filled in here).
+    coding, ttfs_options
+        ``coding="ttfs"`` hands over to :func:`lif_bridge.ttfs.convert_ttfs` (with
+        ``calibration`` and ``ttfs_options``) instead of scaling; see
+        :func:`lif_bridge.from_torch`.
 
     Raises
     ------
@@ -148,6 +154,12 @@ def convert_network(
     MappingDomainError
         In ``bias_mode="leak"`` where a layer's bias cannot be a leak (layer named).
     """
+    if coding == "ttfs":
+        if normalize != "none" or factors is not None:
+            raise ConversionError("coding 'ttfs' takes neither normalize nor factors")
+        from lif_bridge.ttfs.convert import convert_ttfs
+
+        return convert_ttfs(raw, calibration=calibration, metadata=metadata, **(ttfs_options or {}))
     if bias_mode not in BIAS_MODES:
         raise ConversionError(
             f"unknown bias_mode {bias_mode!r}; choose one of {', '.join(BIAS_MODES)}"
@@ -185,7 +197,11 @@ def convert_network(
         )
     vc = float(template.v_th) * float(template.c_m)
     new_layers = {}
+    new_nodes = []
     for k, pop in enumerate(raw.populations):
+        if not raw.is_chain:
+            new_nodes.append(_graph_node(pop, factors, k, vc, rate, rho, template, bias_mode))
+            continue
         layer = pop.layer
         prev, prev_rate = (1.0, rate) if pop.source < 0 else (factors[pop.source], rho)
         weight = np.asarray(layer.weight) * vc * (prev / factors[k]) * (rho / prev_rate)
@@ -222,8 +238,63 @@ def convert_network(
         "layer_rate": rho,
         "factors": {p.name: float(f) for p, f in zip(raw.populations, factors, strict=True)},
     }
+    if not raw.is_chain:
+        return Network(
+            input_shape=raw.input_shape, nodes=tuple(new_nodes), max_rate=rate, metadata=meta
+        )
     layers = tuple(new_layers.get(i, layer) for i, layer in enumerate(raw.layers))
     return Network(input_shape=raw.input_shape, layers=layers, max_rate=rate, metadata=meta)
+
+
+def _scaled_map(m: Map, factor: float) -> Map:
+    if isinstance(m, Identity):
+        return dataclasses.replace(m, scale=np.asarray(m.scale) * factor)
+    return dataclasses.replace(m, weight=np.asarray(m.weight) * factor)
+
+
+def _graph_node(
+    pop: Population,
+    factors: Sequence[float],
+    k: int,
+    vc: float,
+    rate: float,
+    rho: float,
+    template: Neurons,
+    bias_mode: str,
+) -> Node:
+    """A graph population's node, each projection scaled by its own source's factor."""
+    projections = []
+    sum_w = np.zeros(pop.size)
+    for edge in pop.projections:
+        prev, prev_rate = (1.0, rate) if edge.source < 0 else (factors[edge.source], rho)
+        m = _scaled_map(edge.map, vc * (prev / factors[k]) * (rho / prev_rate))
+        projections.append(dataclasses.replace(edge.projection, map=m))
+        if bias_mode == "leak":
+            matrix = population_matrix(m, edge.linear_stages, edge.gated_shape)
+            sum_w += np.asarray(matrix.sum(axis=1)).ravel()
+    b = np.zeros(1) if pop.ann_bias is None else np.asarray(pop.ann_bias, dtype=np.float64)
+    bias = b * vc * rho / factors[k]
+    bias_units = np.broadcast_to(
+        np.repeat(bias, pop.size // bias.size) if bias.ndim else bias, (pop.size,)
+    )
+    if bias_mode == "current":
+        nrn = template.replace(i_bias=bias_units)
+    elif bias_mode == "none":
+        nrn = template.replace(i_bias=0.0)
+    else:
+        g_l = leak_for_bias(sum_w, bias_units, v_th=template.v_th, c_m=template.c_m, layer=pop.name)
+        nrn = template.replace(g_l=g_l, i_bias=0.0)
+    try:
+        return Node(
+            name=pop.name,
+            projections=tuple(projections),
+            neurons=nrn,
+            ann_bias=bias if pop.ann_bias is not None else None,
+            ann_activation=pop.ann_activation,
+            rate_scale=rho / factors[k],
+        )
+    except LifBridgeError as exc:
+        raise ConversionError(f"population {pop.name!r}: {exc}") from exc
 
 
 def _leak_neurons(

@@ -19,10 +19,10 @@ import torch
 from torch import nn
 
 from lif_bridge.convert.fold import AnnLayer, Stage, fold_ops
-from lif_bridge.convert.load import load_model, load_state_dict_file
+from lif_bridge.convert.load import is_exported, load_model, load_state_dict_file
 from lif_bridge.convert.normalize import NORMALIZATIONS, as_calibration_array
 from lif_bridge.convert.scale import DEFAULT_MAX_RATE, convert_network, neuron_template
-from lif_bridge.convert.trace import trace_ops
+from lif_bridge.convert.trace import as_chain, fx_steps, trace_graph
 from lif_bridge.errors import ConversionError
 from lif_bridge.mapping import BIAS_MODES
 from lif_bridge.network import (
@@ -41,8 +41,14 @@ BiasModeArg = Literal["current", "leak", "none"]
 NormalizeArg = Literal["none", "max", "percentile", "l4"]
 
 
-def _check_finite(model: nn.Module) -> None:
-    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
+def _check_finite(model: Any) -> None:
+    if is_exported(model):
+        tensors = [*model.state_dict.items(), *model.constants.items()]
+    else:
+        tensors = [*model.named_parameters(), *model.named_buffers()]
+    for name, tensor in tensors:
+        if not isinstance(tensor, torch.Tensor):
+            continue
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             bad = int((~torch.isfinite(tensor)).sum())
             raise ConversionError(
@@ -116,7 +122,7 @@ def _assemble(
 
 
 def from_torch(
-    model: nn.Module | str | os.PathLike[str],
+    model: Any,
     *,
     input_shape: tuple[int, ...] | list[int],
     bias_mode: BiasModeArg = "current",
@@ -128,6 +134,8 @@ def from_torch(
     layer_rate: float | None = None,
     weights: str | os.PathLike[str] | None = None,
     progress: bool = False,
+    coding: Literal["rate", "ttfs"] = "rate",
+    ttfs_options: dict[str, Any] | None = None,
 ) -> Network:
     """Convert a trained feed-forward ReLU network into a Linear LIF :class:`Network`.
 
@@ -137,7 +145,8 @@ def from_torch(
     Parameters
     ----------
     model
-        An ``nn.Module`` (put in eval mode), the path of a TorchScript file, or
+        An ``nn.Module`` (put in eval mode), a ``torch.export.ExportedProgram``, the path of a
+        TorchScript file or of a ``.pt2`` file (``torch.export.save``), or
         ``"module.path:factory"`` with the trained weights in ``weights``.
     input_shape
         Shape of one input sample, e.g. ``(1, 28, 28)``; inputs are in [0, 1].
@@ -164,6 +173,12 @@ def from_torch(
         State-dict file (``.pt``/``.pth`` or ``.npz``) for a factory or a module.
     progress
         Show a progress bar while the calibration set runs.
+    coding
+        ``"rate"`` (the Linear LIF rate coding above) or ``"ttfs"`` (time-to-first-spike
+        coding, :mod:`lif_bridge.ttfs`: the weights as trained, windows from ``calibration``,
+        which is then required; the rate options must keep their defaults).
+    ttfs_options
+        ``safety``, ``tau_c``, ``time_budget`` of :func:`lif_bridge.ttfs.convert_ttfs`.
 
     Returns
     -------
@@ -200,12 +215,13 @@ def from_torch(
     if max_rate is not None and (not math.isfinite(float(max_rate)) or float(max_rate) <= 0):
         raise ConversionError(f"max_rate must be a finite rate > 0 Hz, got {max_rate!r}")
     neuron_template(neurons)
-    if normalize != "none":
+    _check_coding(coding, normalize, calibration, ttfs_options)
+    if normalize != "none" or coding == "ttfs":
         as_calibration_array(calibration, shape)  # fail before the (slow) model load
 
     module = load_model(model, input_shape=shape, weights=weights)
     _check_finite(module)
-    ann = fold_ops(trace_ops(module, shape))
+    ann = fold_ops(_read_ops(module, shape, coding))
     raw = _assemble(
         ann,
         shape,
@@ -216,6 +232,7 @@ def from_torch(
         None,
         {},
     )
+    _check_ann_view(raw, module, shape)
     metadata = {
         "source": _describe(model),
         "conversion": {
@@ -223,6 +240,10 @@ def from_torch(
             "folded_batchnorm": {a.name: a.folded for a in ann if a.folded},
         },
     }
+    if coding == "ttfs":
+        from lif_bridge.ttfs.convert import convert_ttfs
+
+        return convert_ttfs(raw, calibration=calibration, metadata=metadata, **(ttfs_options or {}))
     return convert_network(
         raw,
         bias_mode=bias_mode,
@@ -237,7 +258,94 @@ def from_torch(
     )
 
 
+def _read_ops(module: Any, shape: tuple[int, ...], coding: str) -> list[Any]:
+    """The model's ops as a chain; a graph (adds, concatenations) is folded and refused here."""
+    if is_exported(module):
+        from lif_bridge.convert.export import exported_steps, program_io
+
+        first, result = program_io(module, shape)
+        steps = list(exported_steps(module))
+        what = "torch.export program"
+    else:
+        gm = trace_graph(module, shape)
+        first = next(n for n in gm.graph.nodes if n.op == "placeholder")
+        result = next(n for n in gm.graph.nodes if n.op == "output").args[0]
+        steps = list(fx_steps(gm))
+        what = "torch.fx graph"
+    if any(op is not None and op.kind == "join" for _, op, _ in steps):
+        from lif_bridge.convert.graph_fold import fold_graph
+
+        pops = fold_graph(steps, first, result, shape)  # refuses what a graph cannot express
+        joined = sorted({t.source for p in pops if len(p.terms) > 1 for t in p.terms})
+        raise ConversionError(
+            f"the model is a graph ({len(pops)} populations; sources summed or concatenated: "
+            f"{', '.join(joined)}); its graph description is built "
+            "(lif_bridge.convert.assemble_graph), but normalisation, the ANN-view check and the "
+            "backends do not run graphs in this build yet"
+            + (" (and coding='ttfs' converts chains only)" if coding == "ttfs" else "")
+        )
+    return as_chain(steps, first, result, what)
+
+
+def _check_ann_view(raw: Network, module: Any, shape: tuple[int, ...]) -> None:
+    """Refuse a conversion whose ANN view is not the model: ``ann_forward == model(x)``."""
+    from lif_bridge.ann import ann_forward
+
+    batch, call = 4, module
+    if is_exported(module):  # its batch size may be fixed by the example it was exported with
+        from lif_bridge.convert.export import program_io
+
+        batch = int(program_io(module, shape)[0].meta["val"].shape[0])
+        call = module.module()
+    x = torch.rand((batch, *shape), generator=torch.Generator().manual_seed(1))
+    try:
+        with torch.no_grad():
+            expected = call(x)
+    except Exception as exc:
+        raise ConversionError(
+            f"the model does not run on a batch of {batch} random inputs "
+            f"({type(exc).__name__}: {str(exc).strip()[:200]})"
+        ) from exc
+    if not isinstance(expected, torch.Tensor):
+        raise ConversionError("the model returns a tuple or dict, not a single tensor")
+    want = expected.detach().to(torch.float64).reshape(len(x), -1).numpy()
+    got = ann_forward(raw, x.numpy().astype(np.float64), units="ann")
+    tol = 1e-4 * (1.0 + float(np.abs(want).max()))
+    if got.shape != want.shape or not np.allclose(got, want, rtol=1e-4, atol=tol):
+        err = float(np.abs(got - want).max()) if got.shape == want.shape else float("nan")
+        raise ConversionError(
+            f"the converted layers do not reproduce the model's output (max difference {err:.3g}"
+            f" on random inputs); the forward does something the layers do not show"
+        )
+
+
+def _check_coding(
+    coding: str, normalize: str, calibration: Any, ttfs_options: dict[str, Any] | None
+) -> None:
+    if coding not in ("rate", "ttfs"):
+        raise ConversionError(f"unknown coding {coding!r}; choose 'rate' or 'ttfs'")
+    if coding == "rate":
+        if ttfs_options:
+            raise ConversionError("ttfs_options are for coding='ttfs' only")
+        return
+    if normalize != "none":
+        raise ConversionError(
+            "coding 'ttfs' uses the trained weights as they are: drop normalize (TTFS sizes its "
+            "time windows from the calibration data instead)"
+        )
+    if calibration is None:
+        raise ConversionError(
+            "TTFS coding needs calibration data to size its time windows: give calibration= "
+            "(CLI: --calibrate-on mnist|digits|FILE.npz)"
+        )
+    unknown = sorted(set(ttfs_options or {}) - {"safety", "tau_c", "time_budget"})
+    if unknown:
+        raise ConversionError(f"unknown ttfs_options {unknown}; use safety, tau_c, time_budget")
+
+
 def _describe(model: Any) -> str:
+    if is_exported(model):
+        return "torch.export program"
     if isinstance(model, nn.Module):
         return f"torch module {type(model).__name__}"
     return os.fspath(model)

@@ -12,15 +12,16 @@ rebuilt model then goes through the same torch.fx path as any module
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import torch
-from torch import nn
+from torch import fx, nn
 
-from lif_bridge.convert.trace import unsupported
+from lif_bridge.convert.ops import unsupported
 from lif_bridge.errors import ConversionError, FileFormatError
 
-__all__ = ["load_torchscript", "rebuild_scripted"]
+__all__ = ["load_torchscript", "rebuild_scripted", "scripted_graph"]
 
 
 def _graph_args(module: Any, kind: str) -> list[Any] | None:
@@ -132,6 +133,11 @@ def rebuild_scripted(script: Any, input_shape: tuple[int, ...]) -> nn.Module:
             )
         leaves.append((path.replace(".", "_"), _rebuild_leaf(sub, path)))
     model = nn.Sequential(OrderedDict(leaves)).eval()
+    _check_same(script, model, input_shape, "chain of its layers")
+    return model
+
+
+def _check_same(script: Any, model: nn.Module, input_shape: tuple[int, ...], what: str) -> None:
     gen = torch.Generator().manual_seed(0)
     x = torch.rand((4, *input_shape), generator=gen)
     try:
@@ -141,7 +147,7 @@ def rebuild_scripted(script: Any, input_shape: tuple[int, ...]) -> nn.Module:
     except Exception as exc:
         raise ConversionError(
             f"the TorchScript model does not run on inputs of shape (N, "
-            f"{', '.join(map(str, input_shape))}) as a chain of its layers ({exc})"
+            f"{', '.join(map(str, input_shape))}) as a {what} ({exc})"
         ) from exc
     if (
         not isinstance(expected, torch.Tensor)
@@ -150,12 +156,16 @@ def rebuild_scripted(script: Any, input_shape: tuple[int, ...]) -> nn.Module:
             expected, got, rtol=1e-4, atol=1e-5 * (1 + float(expected.abs().max()))
         )
     ):
+        if what == "graph":
+            raise ConversionError(
+                "the graph read from the TorchScript model does not reproduce its output; save "
+                "a state_dict and convert 'module:factory' with weights instead"
+            )
         raise ConversionError(
             "the TorchScript model's forward is not its layers applied in order (functional "
             "ops or branches in forward cannot be read from a TorchScript file); save a "
             "state_dict and convert 'module:factory' with weights instead"
         )
-    return model
 
 
 def load_torchscript(path: str) -> Any:
@@ -165,6 +175,131 @@ def load_torchscript(path: str) -> Any:
     except Exception as exc:
         raise FileFormatError(
             f"{path}: not a TorchScript model ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
-            "give a file saved with torch.jit.save, or 'module.path:factory' with --weights "
-            "for a state_dict"
+            "give a file saved with torch.jit.save, a .pt2 saved with torch.export.save, or "
+            "'module.path:factory' with --weights for a state_dict"
         ) from exc
+
+
+# --------------------------------------------------------------------------- graphs
+
+_ATEN: dict[str, Any] = {
+    "relu": torch.relu,
+    "relu_": torch.relu,
+    "flatten": torch.flatten,
+    "cat": torch.cat,
+    "max_pool2d": torch.nn.functional.max_pool2d,
+    "avg_pool2d": torch.nn.functional.avg_pool2d,
+    "adaptive_avg_pool2d": torch.nn.functional.adaptive_avg_pool2d,
+    "dropout": torch.nn.functional.dropout,
+}
+_METHODS = {"view", "reshape", "size", "contiguous", "dim"}
+
+
+class _Translator:
+    """Rebuild a TorchScript module's graph as a torch.fx graph over rebuilt leaf modules."""
+
+    def __init__(self, script: Any) -> None:
+        self.script = script
+        self.root = nn.Module()
+        self.graph = fx.Graph()
+
+    def module(self, path: str) -> Any:
+        sub = self.script
+        for part in path.split(".") if path else ():
+            sub = getattr(sub, part, None)
+        return sub
+
+    def leaf(self, path: str) -> str:
+        """Register the rebuilt leaf at its dotted path (so layers keep the model's names)."""
+        parent = self.root
+        *parents, name = path.split(".")
+        for part in parents:
+            if not hasattr(parent, part):
+                parent.add_module(part, nn.Module())
+            parent = getattr(parent, part)
+        if not hasattr(parent, name):
+            parent.add_module(name, _rebuild_leaf(self.module(path), path))
+        return path
+
+    def run(self, path: str, graph: Any, args: list[Any]) -> Any:
+        env: dict[Any, Any] = {}
+        inputs = list(graph.inputs())
+        env[inputs[0]] = ("module", path)
+        for value, arg in zip(inputs[1:], args, strict=True):
+            env[value] = arg
+        for node in graph.nodes():
+            outs = list(node.outputs())
+            result = self.node(node, path, [env.get(v) for v in node.inputs()])
+            if len(outs) == 1:
+                env[outs[0]] = result
+            elif outs:
+                raise self.refuse(node, path)
+        (ret,) = list(graph.return_node().inputs())
+        return env[ret]
+
+    def refuse(self, node: Any, path: str) -> Exception:
+        where = f"{path}.forward" if path else "forward"
+        return unsupported(f"{where} ({node.kind()})", node.kind().split("::")[-1])
+
+    def node(self, node: Any, path: str, args: list[Any]) -> Any:
+        kind = node.kind()
+        if kind == "prim::Constant":
+            return node.output().toIValue()
+        if kind == "prim::ListConstruct":
+            return list(args)
+        if kind == "prim::GetAttr":
+            owner = args[0]
+            if not (isinstance(owner, tuple) and owner[0] == "module"):
+                raise self.refuse(node, path)
+            child = f"{owner[1]}.{node.s('name')}" if owner[1] else node.s("name")
+            sub = self.module(child)
+            if not isinstance(sub, torch.jit.ScriptModule):
+                raise ConversionError(
+                    f"TorchScript {path or 'model'}.forward reads the attribute {child!r} "
+                    "directly (a functional call on parameters); call the layer modules instead"
+                )
+            return ("module", child)
+        if kind == "prim::CallMethod" and node.s("name") == "forward":
+            target = args[0][1]
+            sub = self.module(target)
+            if any(True for _ in sub.children()):
+                return self.run(target, sub.graph, args[1:])
+            if len(args) == 1:  # torch.jit.trace keeps an Identity as a call without inputs
+                return None
+            return self.graph.call_module(self.leaf(target), tuple(args[1:]))
+        name = kind.split("::")[-1]
+        if kind.startswith("aten::") and name in ("add", "add_") and len(args) == 3:
+            if args[2] != 1:
+                raise ConversionError(f"TorchScript {path or 'model'}: add with alpha={args[2]}")
+            return self.graph.call_function(operator.add, (args[0], args[1]))
+        if kind.startswith("aten::") and name in _ATEN:
+            return self.graph.call_function(_ATEN[name], tuple(args))
+        if kind.startswith("aten::") and name in _METHODS:
+            return self.graph.call_method(name, tuple(args))
+        if kind.startswith("aten::"):  # refused by the fx reader, which names the node
+            return self.graph.call_function(getattr(torch.ops.aten, name), tuple(args))
+        raise self.refuse(node, path)
+
+
+def scripted_graph(script: Any, input_shape: tuple[int, ...]) -> fx.GraphModule:
+    """A torch.fx graph equivalent to a TorchScript module, checked against its output.
+
+    The module's ``forward`` graph is read node by node: calls of container submodules are
+    inlined (their own graphs), calls of leaf submodules become ``call_module`` nodes of leaves
+    rebuilt as in :func:`rebuild_scripted`, and ATen calls become the torch functions the fx
+    reader knows (``aten::add`` with ``alpha = 1`` as ``+``, ``aten::cat``, ``aten::relu``...).
+
+    Raises
+    ------
+    UnsupportedLayerError
+        For control flow or another construct of the TorchScript graph (named).
+    ConversionError
+        If the rebuilt graph does not reproduce the TorchScript module's output.
+    """
+    tr = _Translator(script)
+    x = tr.graph.placeholder("x")
+    out = tr.run("", script.graph, [x])
+    tr.graph.output(out)
+    gm = fx.GraphModule(tr.root, tr.graph).eval()
+    _check_same(script, gm, input_shape, "graph")
+    return gm

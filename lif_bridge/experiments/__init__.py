@@ -31,7 +31,15 @@ from lif_bridge.experiments._common import (
 __all__ = ["EXPERIMENTS", "resolve_names", "run_experiments"]
 
 #: Experiment id -> module (under ``lif_bridge.experiments``), in report order.
-EXPERIMENTS: dict[str, str] = {"S1": "s1", "S2": "s2", "FC": "fc", "CNN": "cnn", "ERR": "err"}
+EXPERIMENTS: dict[str, str] = {
+    "S1": "s1",
+    "S2": "s2",
+    "FC": "fc",
+    "CNN": "cnn",
+    "ERR": "err",
+    "STUDY": "study",
+    "TTFS": "ttfs",
+}
 
 
 def resolve_names(names: Iterable[str]) -> list[str]:

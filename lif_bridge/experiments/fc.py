@@ -174,37 +174,50 @@ def _sweeps(
 ) -> tuple[dict[str, list[dict[str, float]]], dict[str, list[dict[str, float]]], dict[str, Any]]:
     """Weights as trained: accuracy vs coding range (g_l = 0) and vs g_l, for both resets.
 
-    Returns the two sweeps (reset -> one summary per point) and the direct mapping's run at
-    the largest coding range.
+    Both sweeps run through :func:`lif_bridge.study.run_sweep` (in-process, resumable, one row
+    per point under ``OUT/study/fc_coding_range`` and ``OUT/study/fc_leak``). Returns the two
+    sweeps (reset -> one summary per point) and the direct mapping's run at the largest coding
+    range (re-run here for its hidden-layer correlations).
     """
-    sweep_rate: dict[str, list[dict[str, float]]] = {"subtract": [], "zero": []}
-    sweep_leak: dict[str, list[dict[str, float]]] = {"subtract": [], "zero": []}
-    cache: dict[tuple[str, float, float], dict[str, Any]] = {}
+    from lif_bridge.study import run_sweep
+    from lif_bridge.zoo import raw_network
 
-    def point(reset: str, fmax: float, g: float) -> dict[str, Any]:
-        key = (reset, fmax, g)
-        if key not in cache:
-            net = paper_network(
-                "paper_mlp",
-                max_rate=fmax,
-                neurons=Neurons(reset=reset, g_l=g),  # type: ignore[arg-type]
-            )
-            cache[key] = _evaluate(ctx, net, xs, ys, fmax)
-        return cache[key]
-
-    for reset in RESETS:
-        for fmax in plan.rates:
-            point(reset, fmax, 0.0)
-        for g in plan.leaks:
-            point(reset, plan.leak_rate, g)
-        sweep_rate[reset] = [
-            _summary(cache[(reset, fmax, 0.0)], max_rate=fmax, g_l=0.0) for fmax in plan.rates
-        ]
-        sweep_leak[reset] = [
-            _summary(cache[(reset, plan.leak_rate, g)], max_rate=plan.leak_rate, g_l=g)
-            for g in plan.leaks
-        ]
-    return sweep_rate, sweep_leak, cache[("subtract", max(plan.rates), 0.0)]
+    raw = raw_network("paper_mlp")
+    fixed: dict[str, list[Any]] = {
+        "normalize": ["none"],
+        "steps": [STEPS],
+        "dt": [DT],
+        "encoder": ["regular"],
+    }
+    grids: dict[str, dict[str, list[Any]]] = {
+        "fc_coding_range": {**fixed, "reset": list(RESETS), "max_rate": plan.rates, "g_l": [0.0]},
+        "fc_leak": {
+            **fixed,
+            "reset": list(RESETS),
+            "max_rate": [plan.leak_rate],
+            "g_l": plan.leaks,
+        },
+    }
+    sweeps: dict[str, dict[str, list[dict[str, float]]]] = {}
+    for name, grid in grids.items():
+        outcome = run_sweep(
+            raw,
+            xs,
+            grid,
+            ctx.out_dir / "study" / name,
+            labels=ys,
+            workers=0,
+            data_name=f"mnist:test[:{len(xs)}]",
+            progress=ctx.progress,
+        )
+        if outcome.failed:
+            raise RuntimeError(f"FC sweep {name}: {outcome.failed[0].get('error')}")
+        sweeps[name] = {
+            reset: [_summary(r) for r in outcome.rows if r["reset"] == reset] for reset in RESETS
+        }
+    top = max(plan.rates)
+    direct = _evaluate(ctx, paper_network("paper_mlp", max_rate=top), xs, ys, top)
+    return sweeps["fc_coding_range"], sweeps["fc_leak"], direct
 
 
 def _differences(sweep: dict[str, list[dict[str, float]]]) -> list[float]:
@@ -305,12 +318,13 @@ def _settings_text(ctx: Context, plan: _Plan, factors: list[float]) -> dict[str,
     }
 
 
-def _summary(e: dict[str, Any], *, max_rate: float, g_l: float) -> dict[str, float]:
+def _summary(r: dict[str, Any]) -> dict[str, float]:
+    """A sweep row as the figures and the table read it."""
     return {
-        "max_rate": max_rate,
-        "g_l": g_l,
-        "acc_snn": e["acc_snn"],
-        "acc_ann": e["acc_ann"],
-        "agreement": e["agreement"],
-        "corr20_mean": e["corr20"].mean,
+        "max_rate": float(r["max_rate"]),
+        "g_l": float(r["g_l"]),
+        "acc_snn": float(r["snn_accuracy"]),
+        "acc_ann": float(r["ann_accuracy"]),
+        "agreement": float(r["agreement"]),
+        "spikes_per_neuron": float(r["spikes_per_neuron"]),
     }

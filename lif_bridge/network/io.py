@@ -1,22 +1,32 @@
 """Saving and loading network descriptions: a versioned, documented ``.npz`` format.
 
-Format (version 1)
+Format (version 2)
 ------------------
 A NumPy ``.npz`` archive (a zip file, each member CRC-checked) holding:
 
 * ``lif_bridge_header``: a 0-d unicode array with a JSON document::
 
-      {"format": "lif-bridge-network", "version": 1,
+      {"format": "lif-bridge-network", "version": 2,
        "network": {"input_shape": [...], "max_rate": null | float, "metadata": {...},
-                   "layers": [{"type": "Dense" | "Conv2d" | "AvgPool2d" | "MaxPool2d"
-                                       | "Flatten",
-                               "name": ..., <fields>, "neurons": {<Neurons fields>}}, ...]},
+                   "layers": [<layer>, ...]            (a chain), or
+                   "nodes": [{"name": ..., "neurons": {<Neurons fields>},
+                              "ann_bias": ..., "ann_activation": ..., "rate_scale": ...,
+                              "projections": [{"source": <node name> | "input",
+                                               "delay": <int>, "map": <layer>,
+                                               "stages": [<layer>, ...]}, ...]}, ...]
+                                                        (a graph, in topological order)},
        "simulation": null | {"steps": ..., "dt": ..., "max_rate": ...,
                              "encoder": {"type": "RegularRate"|"Poisson"|"ConstantCurrent", ...},
                              "readout": {"counts": ..., "traces": [...]}}}
 
-  where every array-valued field is the string ``"@<key>"`` naming a member of the archive;
+  where ``<layer>`` is ``{"type": "Dense" | "Conv2d" | "AvgPool2d" | "MaxPool2d" | "Flatten"
+  | "Identity", "name": ..., <fields>}`` (a weighted layer with ``"neurons": {...}``) and every
+  array-valued field is the string ``"@<key>"`` naming a member of the archive;
 * ``a0``, ``a1``, ...: the float64 arrays (weights, per-neuron parameters).
+
+Version 1 (lif-bridge 0.1) is version 2 without ``"nodes"``: chains are still written as
+version 1 (so 0.1 reads them), graphs as version 2; both load. A file of a newer version is
+refused with a message to upgrade.
 
 Loading never unpickles (``allow_pickle=False``). Writing is atomic: the archive is written to a
 temporary file in the target folder and renamed over the target, so an interrupted save leaves
@@ -37,16 +47,18 @@ import numpy as np
 
 from lif_bridge.errors import FileFormatError, LifBridgeError
 from lif_bridge.network.encoders import ConstantCurrent, Poisson, RegularRate
+from lif_bridge.network.graph import Identity, Node, Projection
 from lif_bridge.network.layers import AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d
-from lif_bridge.network.network import Network, Readout, Simulation
+from lif_bridge.network.network import Network
 from lif_bridge.network.neurons import Neurons
+from lif_bridge.network.simulation import Readout, Simulation
 
 __all__ = ["FORMAT_VERSION", "load_network", "save_network"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _FORMAT = "lif-bridge-network"
 _HEADER = "lif_bridge_header"
-_LAYERS = {cls.__name__: cls for cls in (Dense, Conv2d, AvgPool2d, MaxPool2d, Flatten)}
+_LAYERS = {cls.__name__: cls for cls in (Dense, Conv2d, AvgPool2d, MaxPool2d, Flatten, Identity)}
 _ENCODERS = {cls.__name__: cls for cls in (RegularRate, Poisson, ConstantCurrent)}
 
 
@@ -70,18 +82,42 @@ class _Writer:
         return v
 
 
-def _network_doc(network: Network, w: _Writer) -> dict[str, Any]:
-    layers = []
-    for layer in network.layers:
-        doc = {"type": type(layer).__name__}
-        doc.update({f: w.value(getattr(layer, f)) for f in layer.__dataclass_fields__})
-        layers.append(doc)
+def _layer_doc(layer: Any, w: _Writer) -> dict[str, Any]:
+    doc = {"type": type(layer).__name__}
+    doc.update({f: w.value(getattr(layer, f)) for f in layer.__dataclass_fields__})
+    return doc
+
+
+def _node_doc(node: Node, w: _Writer) -> dict[str, Any]:
     return {
+        "name": node.name,
+        "neurons": w.value(node.neurons),
+        "ann_bias": w.value(node.ann_bias),
+        "ann_activation": node.ann_activation,
+        "rate_scale": node.rate_scale,
+        "projections": [
+            {
+                "source": p.source,
+                "delay": p.delay,
+                "map": _layer_doc(p.map, w),
+                "stages": [_layer_doc(st, w) for st in p.stages],
+            }
+            for p in node.projections
+        ],
+    }
+
+
+def _network_doc(network: Network, w: _Writer) -> dict[str, Any]:
+    doc: dict[str, Any] = {
         "input_shape": list(network.input_shape),
         "max_rate": network.max_rate,
         "metadata": dict(network.metadata),
-        "layers": layers,
     }
+    if network.is_chain:
+        doc["layers"] = [_layer_doc(layer, w) for layer in network.layers]
+    else:
+        doc["nodes"] = [_node_doc(node, w) for node in network.nodes]
+    return doc
 
 
 def _simulation_doc(sim: Simulation) -> dict[str, Any]:
@@ -117,7 +153,8 @@ def save_network(
     w = _Writer()
     header = {
         "format": _FORMAT,
-        "version": FORMAT_VERSION,
+        # a chain is written as version 1, which lif-bridge 0.1 reads too
+        "version": FORMAT_VERSION if not network.is_chain else 1,
         "network": _network_doc(network, w),
         "simulation": None if simulation is None else _simulation_doc(simulation),
     }
@@ -181,6 +218,44 @@ def _resolve(v: Any, arrays: dict[str, np.ndarray], path: Path) -> Any:
     return v
 
 
+def _neurons(doc: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) -> Neurons:
+    return Neurons(**{k: _resolve(v, arrays, path) for k, v in doc.items()})
+
+
+def _layer(item: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) -> Any:
+    item = dict(item)
+    cls = _LAYERS.get(item.pop("type", None))
+    if cls is None:
+        raise FileFormatError(f"{path}: unknown layer type in {sorted(item)}")
+    fields = {k: _resolve(v, arrays, path) for k, v in item.items()}
+    if "neurons" in fields:
+        fields["neurons"] = _neurons(fields["neurons"], arrays, path)
+    for key in ("stride", "padding", "dilation", "kernel_size"):
+        if isinstance(fields.get(key), list):
+            fields[key] = tuple(fields[key])
+    return cls(**fields)
+
+
+def _node(item: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) -> Node:
+    projections = tuple(
+        Projection(
+            source=p["source"],
+            delay=p.get("delay", 0),
+            map=_layer(p["map"], arrays, path),
+            stages=tuple(_layer(st, arrays, path) for st in p.get("stages", ())),
+        )
+        for p in item["projections"]
+    )
+    return Node(
+        name=item["name"],
+        projections=projections,
+        neurons=_neurons(item["neurons"], arrays, path),
+        ann_bias=_resolve(item.get("ann_bias"), arrays, path),
+        ann_activation=item.get("ann_activation", "relu"),
+        rate_scale=item.get("rate_scale", 1.0),
+    )
+
+
 def load_network(path: str | os.PathLike[str]) -> Network:
     """Read a network description written by :func:`save_network`."""
     return load_network_and_simulation(path)[0]
@@ -194,26 +269,17 @@ def load_network_and_simulation(
     header, arrays = _read(path)
     try:
         doc = header["network"]
-        layers = []
-        for item in doc["layers"]:
-            item = dict(item)
-            cls = _LAYERS.get(item.pop("type", None))
-            if cls is None:
-                raise FileFormatError(f"{path}: unknown layer type in {sorted(item)}")
-            fields = {k: _resolve(v, arrays, path) for k, v in item.items()}
-            if "neurons" in fields:
-                fields["neurons"] = Neurons(
-                    **{k: _resolve(v, arrays, path) for k, v in fields["neurons"].items()}
-                )
-            for key in ("stride", "padding", "dilation", "kernel_size"):
-                if isinstance(fields.get(key), list):
-                    fields[key] = tuple(fields[key])
-            layers.append(cls(**fields))
+        if "nodes" in doc and header["version"] >= 2:
+            structure: dict[str, Any] = {
+                "nodes": tuple(_node(item, arrays, path) for item in doc["nodes"])
+            }
+        else:
+            structure = {"layers": tuple(_layer(item, arrays, path) for item in doc["layers"])}
         network = Network(
             input_shape=tuple(doc["input_shape"]),
-            layers=tuple(layers),
             max_rate=doc.get("max_rate"),
             metadata=doc.get("metadata", {}),
+            **structure,
         )
         simulation = None
         if header.get("simulation") is not None:

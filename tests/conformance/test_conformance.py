@@ -12,7 +12,8 @@ Two tiers:
 * the compiled targets (Brian2 ``cpp_standalone``, Lava) on a covering subset, one program per
   architecture: the four cases of :data:`COVERING` form an orthogonal array, so every value of
   reset, encoder and seed (per-layer vs per-neuron parameters with refractoriness) is met, and
-  every pair of values of two of them. Each program is built once and runs several input
+  every pair of values of two of them. cpp_standalone runs with two OpenMP threads (the serial
+  build is covered in ``tests/backends/brian2``). Each program is built once and runs several input
   batches (different samples, a later ``start_index`` for new Poisson trains); a standalone
   project is compiled once and re-executed with new input tables.
 """
@@ -37,9 +38,9 @@ FULL_MATRIX = [
 COMPILED = [
     pytest.param(
         "brian2",
-        {"device": "cpp_standalone", "samples_per_run": 3},
+        {"device": "cpp_standalone", "samples_per_run": 3, "threads": 2},
         marks=[pytest.mark.brian2, pytest.mark.slow],
-        id="brian2-cpp_standalone",
+        id="brian2-cpp_standalone-openmp2",
     ),
     pytest.param("lava", {"precision": "float"}, marks=pytest.mark.lava, id="lava-float"),
 ]

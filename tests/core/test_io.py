@@ -129,7 +129,8 @@ def test_header_is_documented_json(tmp_path: Path) -> None:
     """The header member is JSON with format tag and version; arrays are referenced by '@key'."""
     header, arrays = _valid_header(tmp_path)
     assert header["format"] == "lif-bridge-network"
-    assert header["version"] == FORMAT_VERSION == 1
+    assert FORMAT_VERSION == 2
+    assert header["version"] == 1  # a chain is written as version 1 (0.1 reads it)
     layer = header["network"]["layers"][0]
     assert layer["type"] == "Dense"
     key = layer["weight"]

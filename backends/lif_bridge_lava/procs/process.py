@@ -1,4 +1,4 @@
-r"""The Lava processes of the backend: Linear LIF neurons, spike source, max-pool gate, counter.
+r"""The Lava processes of the backend: Linear LIF populations, a spike source, a max-pool gate.
 
 Time inside a run
 -----------------
@@ -8,116 +8,125 @@ local step ``k = (t - 1) % window``; local steps ``k < steps`` are the contract'
 ``n = k``, a gap step (``gap = 1``, only when voltage traces are recorded) lets the neurons
 finish the last step of the window. Every process resets its own state at ``k = 0``, so one
 compiled graph runs any number of samples (see :mod:`lif_bridge_lava.lowering`).
+
+Files go through the protocol of :mod:`lif_bridge_lava.files`.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
-from lif_bridge.semantics import leak_constants
+from lif_bridge_lava.synapses import Synapses
 
-__all__ = ["LinearLIF", "MaxPoolGate", "SpikeCounter", "SpikeSource"]
+__all__ = ["LinearLIF", "SpikeRelay", "SpikeSource"]
 
 
 class LinearLIF(AbstractProcess):
-    r"""A population of Linear LIF (or reset-to-zero LIF, or IF) neurons.
+    r"""A population of Linear LIF (or reset-to-zero LIF, or IF) neurons with its main synapses.
 
-    Ports ``a_in`` (voltage jumps from the synapses, one step late as Lava's Dense sends
-    them) and ``s_out`` (spikes). Models: ``floating_pt`` (the contract exactly) and ``fixed_pt``
-    (Loihi integer arithmetic, see :mod:`lif_bridge_lava.quantize`).
+    Ports
+    -----
+    ``s_in``
+        The spikes of the main projection's source population, received in the step they are
+        emitted (no connection process in between: the population's model applies the
+        projection's gates, weights and delay itself, :class:`~lif_bridge_lava.synapses.Synapses`).
+        Unconnected when the main projection comes from the input: the model then reads the
+        encoder's trains from the program's folder (no source process).
+    ``a_in``
+        Voltage jumps of further projections, from Lava ``Dense``/``Sparse`` processes (one
+        step late, as they send them; their gates and delays in a :class:`SpikeRelay` before
+        them); several connections are summed by Lava.
+    ``s_out``
+        The spikes.
 
-    Vars (float model): ``v`` [V], ``vth`` [V], ``decay`` ``d = exp(-g_l dt / C_m)``, ``v_inf``
-    ``= v_rest + I_bias / g_l`` [V] (leaky neurons), ``if_step`` ``= I_bias dt / C_m`` [V] (IF
-    neurons), ``leaky`` (1 where ``g_l > 0``), ``v_reset``, ``v_rest`` [V]. Vars (fixed model):
-    ``v_int``, ``dv``, ``bias_mant``, ``bias_exp``, ``vth_mant``, ``v_reset_int``,
-    ``v_rest_int``. Reset mode, refractory steps and the window are process parameters.
+    Vars (one set, in the unit of the model: volts in ``floating_pt``, integer voltage units
+    of :mod:`lif_bridge_lava.quantize` in ``fixed_pt``, as Lava's own LIF declares ``v``,
+    ``vth``, ``bias`` once for both of its models): ``v``, ``vth``, ``v_reset``, ``v_rest``.
+    The per-precision leak constants are process parameters (``constants``).
 
     Parameters
     ----------
     shape
         ``(n,)``.
-    c_m, g_l, v_th, v_reset, v_rest, i_bias
-        Per-neuron arrays in SI units ([F], [S], [V], [V], [V], [A]).
-    dt
-        Time step [s].
-    reset
-        ``"subtract"`` or ``"zero"``.
-    refractory
-        Refractory steps ``R``.
+    v_th, v_reset, v_rest
+        Per-neuron threshold, reset and rest voltages (model units).
+    constants
+        Float model: ``decay``, ``v_inf``, ``if_step`` (volts), ``leaky`` (bool); fixed model:
+        ``dv``, ``bias`` (ints).
+    main
+        The main projection's synapses.
+    from_input
+        The main projection's source is the input encoder (read from files).
+    n_source
+        Size of the main projection's source.
+    reset, refractory
+        ``"subtract"`` or ``"zero"``; refractory steps ``R``.
     steps, gap
         Window of each sample (see the module docstring).
-    fixed
-        Integer constants (keys of :class:`lif_bridge_lava.quantize.FixedPointLayer`:
-        ``dv, bias_mant, bias_exp, vth_mant, v_reset, v_rest`` and ``q_v``) for ``fixed_pt``.
-    trace_file
-        File receiving the voltage after every step of every sample (float64 rows).
+    directory, label
+        The program's folder and this population's file label.
+    counted, traced
+        Write count rows / voltage traces.
+    q_v
+        Volts per model voltage unit (1 in floating point).
     """
 
     def __init__(
         self,
         *,
         shape: tuple[int],
-        c_m: np.ndarray,
-        g_l: np.ndarray,
         v_th: np.ndarray,
         v_reset: np.ndarray,
         v_rest: np.ndarray,
-        i_bias: np.ndarray,
-        dt: float,
+        constants: dict[str, np.ndarray],
+        main: Synapses,
+        from_input: bool,
+        n_source: int,
         reset: str = "subtract",
         refractory: int = 0,
         steps: int = 1,
         gap: int = 0,
-        fixed: dict[str, Any] | None = None,
-        trace_file: str | None = None,
+        directory: str = "",
+        label: str = "0",
+        counted: bool = False,
+        traced: bool = False,
+        q_v: float = 1.0,
         name: str | None = None,
     ) -> None:
         super().__init__(
             shape=shape,
+            constants=constants,
+            main=main,
+            from_input=bool(from_input),
             reset=reset,
             refractory=int(refractory),
             steps=int(steps),
             gap=int(gap),
-            q_v=float(fixed["q_v"]) if fixed else 1.0,
-            trace_file=trace_file,
+            directory=directory,
+            label=label,
+            counted=bool(counted),
+            traced=bool(traced),
+            q_v=float(q_v),
             name=name,
         )
-        n = shape[0]
-        d, v_inf = leak_constants(c_m, g_l, i_bias, v_rest, dt)
-        leaky = np.asarray(g_l) > 0
+        self.s_in = InPort(shape=(int(n_source),))
         self.a_in = InPort(shape=shape)
         self.s_out = OutPort(shape=shape)
-        self.v = Var(shape=shape, init=np.array(v_rest, dtype=np.float64))
-        self.vth = Var(shape=shape, init=np.array(v_th, dtype=np.float64))
-        self.decay = Var(shape=shape, init=d)
-        self.v_inf = Var(shape=shape, init=v_inf)
-        self.if_step = Var(shape=shape, init=np.asarray(i_bias) * dt / np.asarray(c_m))
-        self.leaky = Var(shape=shape, init=leaky.astype(np.int64))
-        self.v_reset = Var(shape=shape, init=np.array(v_reset, dtype=np.float64))
-        self.v_rest = Var(shape=shape, init=np.array(v_rest, dtype=np.float64))
-        zeros = np.zeros(n, dtype=np.int64)
-        f = fixed or {}
-        self.v_int = Var(shape=shape, init=np.asarray(f.get("v_rest", zeros), dtype=np.int64))
-        self.dv = Var(shape=shape, init=np.asarray(f.get("dv", zeros), dtype=np.int64))
-        self.bias_mant = Var(shape=shape, init=np.asarray(f.get("bias_mant", zeros), np.int64))
-        self.bias_exp = Var(shape=shape, init=np.asarray(f.get("bias_exp", zeros), np.int64))
-        self.vth_mant = Var(shape=shape, init=np.asarray(f.get("vth_mant", zeros + 1), np.int64))
-        self.v_reset_int = Var(shape=shape, init=np.asarray(f.get("v_reset", zeros), np.int64))
-        self.v_rest_int = Var(shape=shape, init=np.asarray(f.get("v_rest", zeros), np.int64))
+        self.v = Var(shape=shape, init=np.asarray(v_rest))
+        self.vth = Var(shape=shape, init=np.asarray(v_th))
+        self.v_reset = Var(shape=shape, init=np.asarray(v_reset))
+        self.v_rest = Var(shape=shape, init=np.asarray(v_rest))
 
 
 class SpikeSource(AbstractProcess):
-    """Emits the encoder's trains of a batch, sample after sample, from files (no Var.set).
+    """Emits the encoder's trains, sample after sample, from the program's files (no Var.set).
 
-    The program writes the trains of samples ``g0 .. g0+b-1`` to ``<directory>/trains_<g0>.npy``
-    (shape ``(b, steps, n)``) before running ``b`` windows; the model loads the file when it
-    reaches a sample it does not hold, and sends ``e[g, k]`` at local step ``k`` (zeros in the
-    gap step).
+    Needed only for input projections that run through a Lava ``Dense``/``Sparse`` (the main
+    projection of a population reads the files itself). Sends ``e[g, k]`` at local step ``k``
+    (zeros in the gap step).
 
     Parameters
     ----------
@@ -134,58 +143,44 @@ class SpikeSource(AbstractProcess):
         self.s_out = OutPort(shape=shape)
 
 
-class MaxPoolGate(AbstractProcess):
-    """Spiking max pooling, one or more consecutive stages (no latency).
+class SpikeRelay(AbstractProcess):
+    """Max-pool gates and delay of a projection that runs through a Lava ``Dense``/``Sparse``.
 
-    Per stage with windows ``(n_out, k)`` (``pool_windows``), each window ``u`` has a winner
-    ``w``, the unit whose spikes pass. Every step, after ``c <- c + s``::
-
-        M = max_{j in window(u)} c_j
-        if the winner w exists and c_w = M:  w stays          (an incumbent keeps a tie)
-        else:  w <- the first j in window(u) with c_j = M      (row order of window u)
-        z_u = s_w
-
-    The running counts ``c`` are zeroed and the winners forgotten at the start of every sample
-    window (see :mod:`lif_bridge_lava.gate`).
+    Receives the source's output of step ``n`` in step ``n``, gates it (one or more spiking
+    max-pool stages, :mod:`lif_bridge_lava.gate`; no latency) and sends what it gated in step
+    ``n - delay``. Counts, winners and the delay line start fresh at every sample window. (The
+    gates and delay of a population's main projection run inside its :class:`LinearLIF`.)
 
     Parameters
     ----------
     n_in
-        Input units of the first stage.
+        Size of the source's output.
     windows
         One ``(n_out, k)`` int array per stage; each stage's ``n_out`` is the next one's input.
-    steps, gap
-        Window of each sample.
-    """
-
-    def __init__(self, *, n_in: int, windows: list[np.ndarray], steps: int, gap: int = 0) -> None:
-        super().__init__(windows=[np.asarray(w) for w in windows], steps=int(steps), gap=int(gap))
-        self.s_in = InPort(shape=(n_in,))
-        self.s_out = OutPort(shape=(int(windows[-1].shape[0]),))
-
-
-class SpikeCounter(AbstractProcess):
-    """Counts the spikes of each neuron over a sample window and writes the row to a file.
-
-    At the last counted step of sample ``g`` it writes its ``n`` int64 counts at offset
-    ``g·n·8`` of ``<directory>/counts_<label>.bin``; the counts also stay in the Var
-    ``counts`` (the current window) for inspection.
-
-    Parameters
-    ----------
-    shape
-        ``(n,)``.
-    directory, label
-        Where the rows go.
+    n_out
+        Size of the output (the last stage's ``n_out``, or ``n_in`` without stages).
+    delay
+        Steps of delay ``d >= 0``.
     steps, gap
         Window of each sample.
     """
 
     def __init__(
-        self, *, shape: tuple[int], directory: str, label: str, steps: int, gap: int = 0
+        self,
+        *,
+        n_in: int,
+        windows: list[np.ndarray],
+        n_out: int,
+        delay: int = 0,
+        steps: int,
+        gap: int = 0,
     ) -> None:
         super().__init__(
-            shape=shape, directory=directory, label=label, steps=int(steps), gap=int(gap)
+            windows=[np.asarray(w) for w in windows],
+            n_in=int(n_in),
+            delay=int(delay),
+            steps=int(steps),
+            gap=int(gap),
         )
-        self.s_in = InPort(shape=shape)
-        self.counts = Var(shape=shape, init=0)
+        self.s_in = InPort(shape=(int(n_in),))
+        self.s_out = OutPort(shape=(int(n_out),))

@@ -14,7 +14,7 @@ import pytest
 from lif_bridge.backend import get_backend, simulate
 from lif_bridge.errors import BackendError, ValidationError
 from lif_bridge.network import ConstantCurrent, Poisson, Readout, RegularRate, Simulation
-from lif_bridge.testing import random_inputs, random_network
+from lif_bridge.testing import random_graph, random_inputs, random_network
 
 pytestmark = pytest.mark.lava
 
@@ -35,6 +35,11 @@ def _children() -> set[int]:
             continue
         keep.add(pid)
     return keep
+
+
+def _runners() -> int:
+    """Live threads that make blocking Lava calls (one per running program)."""
+    return sum(t.name == "lava-runner" for t in threading.enumerate())
 
 
 def _same(a, b) -> None:
@@ -61,6 +66,7 @@ def test_many_runs_one_program_chunked() -> None:
     x = random_inputs(net, 5, seed=2)
     sim = Simulation(steps=30, encoder=Poisson(seed=3), readout=Readout(counts="all"))
     want = simulate(net, x, sim, "reference")
+    runners_before = _runners()
     program = get_backend("lava", precision="float", chunk=2).lower(net, sim)
     try:
         first = program.run(x[:3])
@@ -74,23 +80,24 @@ def test_many_runs_one_program_chunked() -> None:
         np.testing.assert_array_equal(again.counts[name], want.counts[name][:3])
     with pytest.raises(BackendError, match="closed"):
         program.run(x[:1])
+    time.sleep(0.2)
+    assert _runners() <= runners_before  # the program's runner thread has ended
 
 
 @pytest.mark.parametrize("architecture", ["dense", "mixed"])
 def test_fixed_matches_numpy_fixed_rules(architecture: str) -> None:
     from lif_bridge_lava.fixedsim import simulate_fixed
-    from lif_bridge_lava.lowering import population_jumps
-    from lif_bridge_lava.quantize import quantize_population
+    from lif_bridge_lava.lowering import lowered_edges, quantize_edges
 
     net = random_network(1, architecture, reset="zero", per_neuron=True, refractory=0.02)
     x = random_inputs(net, 3, seed=1)
     sim = Simulation(steps=50, encoder=Poisson(seed=7), readout=Readout(counts="all"))
-    lowered = population_jumps(net)
+    edges = lowered_edges(net)
     layers = [
-        quantize_population(m, p.layer.neurons.broadcast(p.size), sim.dt)
-        for p, (_, m, _) in zip(net.populations, lowered, strict=True)
+        quantize_edges(es, p.layer.neurons.broadcast(p.size), sim.dt)
+        for p, es in zip(net.populations, edges, strict=True)
     ]
-    stats = simulate_fixed(net, x, sim, layers, [w for w, _, _ in lowered])
+    stats = simulate_fixed(net, x, sim, layers, edges)
     got = simulate(net, x, sim, "lava", precision="fixed")
     for pop, st in zip(net.populations, stats, strict=True):
         np.testing.assert_array_equal(got.counts[pop.name], st.counts, err_msg=pop.name)
@@ -126,6 +133,27 @@ def test_no_orphans_after_model_failure() -> None:
     assert not os.path.exists(program.directory)
 
 
+def test_watchdog_ends_the_run_when_a_lava_process_dies() -> None:
+    """A killed Lava process (as after a crash inside any process model): one error, no hang."""
+    import signal
+
+    before = _children()
+    net = random_network(0, "dense")
+    program = get_backend("lava", chunk=400).lower(net, Simulation(steps=50))
+    program.run(random_inputs(net, 1))
+    victim = program._state.actors()[0].pid
+    timer = threading.Timer(1.0, os.kill, args=(victim, signal.SIGKILL))
+    timer.start()
+    t0 = time.perf_counter()
+    with pytest.raises(BackendError, match=r"processes died \(process .* exited with code -9\)"):
+        program.run(random_inputs(net, 400))
+    timer.cancel()
+    assert time.perf_counter() - t0 < 30
+    time.sleep(0.2)
+    assert _children() - before == set()
+    assert not os.path.exists(program.directory)
+
+
 def test_no_orphans_after_keyboard_interrupt() -> None:
     before = _children()
     net = random_network(0, "dense")
@@ -139,3 +167,76 @@ def test_no_orphans_after_keyboard_interrupt() -> None:
     timer.cancel()
     time.sleep(0.2)
     assert _children() - before == set()
+
+
+#: (graph, reset, encoder, per-neuron + refractory, aligned delays): every graph once; both
+#: resets, both spiking encoders, both parameter kinds and delays on and off each met twice.
+GRAPH_CASES = [
+    ("identity_skip1", "subtract", "regular", False, False),
+    ("identity_skip2", "zero", "poisson", True, True),
+    ("projection_skip2", "subtract", "poisson", True, False),
+    ("concat2_avg", "zero", "regular", False, True),
+    ("concat3_max", "subtract", "poisson", True, True),
+]
+
+
+@pytest.mark.parametrize("case", GRAPH_CASES, ids=[c[0] for c in GRAPH_CASES])
+@pytest.mark.parametrize("precision", ["float", "fixed"])
+def test_graphs_one_build_many_inputs(case: tuple, precision: str) -> None:
+    """Several projections per population (Lava Dense/Sparse into one LinearLIF), delays.
+
+    Float: identical to the reference; fixed: identical to the NumPy fixed-point rules.
+    """
+    from lif_bridge_lava.fixedsim import simulate_fixed
+    from lif_bridge_lava.lowering import lowered_edges, quantize_edges
+
+    name, reset, enc, per_neuron, align = case
+    net = random_graph(3, name, reset=reset, per_neuron=per_neuron,
+                       refractory=0.02 if per_neuron else 0.0, align_delays=align)  # fmt: skip
+    encoder = Poisson(seed=5) if enc == "poisson" else RegularRate()
+    sim = Simulation(steps=40, encoder=encoder, readout=Readout(counts="all"))
+    x = random_inputs(net, 4, seed=6)
+    program = get_backend("lava", precision=precision, chunk=2).lower(net, sim)
+    try:
+        assert program.process_count > len(net.populations)  # Dense/Sparse of further edges
+        got = [program.run(x[:2]), program.run(x[2:], start_index=2)]
+    finally:
+        program.close()
+    if precision == "float":
+        for part, lo in zip(got, (0, 2), strict=True):
+            ref = get_backend("reference").lower(net, sim)
+            _same(part, ref.run(x[lo : lo + 2], start_index=lo))
+        return
+    edges = lowered_edges(net, sim)
+    layers = [
+        quantize_edges(es, p.neurons.broadcast(p.size), sim.dt)
+        for p, es in zip(net.populations, edges, strict=True)
+    ]
+    stats = simulate_fixed(net, x[:2], sim, layers, edges)  # the first batch (start_index 0)
+    for pop, st in zip(net.populations, stats, strict=True):
+        np.testing.assert_array_equal(got[0].counts[pop.name], st.counts, err_msg=pop.name)
+
+
+def test_failure_inside_lava_dense_ends_the_run(monkeypatch) -> None:
+    """An exception in one of Lava's own process models: one clear error, no hang, no orphan."""
+    from lif_bridge_lava import require_lava
+
+    require_lava()
+    from lava.proc.dense import models as dense_models
+    from lava.proc.sparse import models as sparse_models
+
+    def broken(self) -> None:  # type: ignore[no-untyped-def]
+        raise ValueError("weights corrupted")
+
+    monkeypatch.setattr(dense_models.PyDenseModelFloat, "run_spk", broken)
+    monkeypatch.setattr(sparse_models.PySparseModelFloat, "run_spk", broken)
+    before = _children()
+    net = random_graph(0, "identity_skip1")
+    program = get_backend("lava").lower(net, Simulation(steps=20))
+    t0 = time.perf_counter()
+    with pytest.raises(BackendError, match="ValueError: weights corrupted"):
+        program.run(random_inputs(net, 2))
+    assert time.perf_counter() - t0 < 60
+    time.sleep(0.2)
+    assert _children() - before == set()
+    assert not os.path.exists(program.directory)

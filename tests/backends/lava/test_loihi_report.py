@@ -15,7 +15,7 @@ from lif_bridge_lava.quantize import (
     WEIGHT_MANT_MAX,
     fixed_input,
     fixed_leak,
-    quantize_population,
+    quantize_jumps,
 )
 
 from lif_bridge.network import Dense, Network, Neurons, Poisson, Simulation
@@ -34,13 +34,13 @@ def test_import_does_not_import_lava() -> None:
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_quantisation_formats(architecture: str) -> None:
     net = random_network(1, architecture, per_neuron=True)
-    for pop, (_, matrix, _) in zip(net.populations, population_jumps(net), strict=True):
+    for pop, (_, jumps) in zip(net.populations, population_jumps(net), strict=True):
         params = pop.layer.neurons.broadcast(pop.size)
-        q = quantize_population(matrix, params, 0.01)
+        q = quantize_jumps(jumps, params, 0.01)
         assert np.abs(q.weight_mant.data).max() <= WEIGHT_MANT_MAX
         assert q.weights_clipped == 0
         assert q.weight_rel_error < 0.03  # 8-bit mantissa: a few per mille to ~1 % RMS error
-        jump = matrix.toarray() / params["c_m"][:, None]
+        jump = jumps.toarray()
         np.testing.assert_allclose(
             q.weight_mant.toarray() * 2.0**q.weight_exp, jump, atol=2.0 ** (q.weight_exp - 1)
         )
@@ -107,3 +107,21 @@ def test_fixed_voltage_saturates_at_24_bits() -> None:
     np.testing.assert_array_equal(v, [top, -top, 5])
     assert (high, low) == (1, 1)
     assert top == V_MAX  # the bound the fit report divides by
+
+
+def test_synapse_counts_agree_with_convert_and_name_the_folded_pool() -> None:
+    from lif_bridge.connectivity import synapse_count
+
+    net = random_network(0, "conv_avg")
+    report = loihi_report(net)
+    folded = 0
+    lowered = population_jumps(net)
+    for layer, pop, (_, matrix) in zip(report.layers, net.populations, lowered, strict=True):
+        assert layer.synapses == synapse_count(pop.layer, pop.input_shape)  # convert's count
+        assert layer.stored_synapses == matrix.nnz
+        assert layer.input_axons == int(np.count_nonzero(matrix.getnnz(axis=0)))
+        if layer.stored_synapses != layer.synapses:
+            folded += 1
+            assert any("average pool" in n for n in layer.notes)
+    assert folded, "conv_avg folds an average pool into a layer"
+    assert "stored" in report.to_text() and "average pool" in report.to_text()

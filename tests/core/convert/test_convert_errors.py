@@ -82,8 +82,8 @@ def test_unsupported_nested_module_and_function() -> None:
         lb.from_torch(Sig(), input_shape=(4,))
 
 
-def test_residual_add_is_refused() -> None:
-    with pytest.raises(lb.UnsupportedLayerError, match=r"layer 'add' of type add"):
+def test_residual_add_feeding_a_linear_is_refused() -> None:
+    with pytest.raises(lb.ConversionError, match=r"node 'fc2' \(Linear\): its input has no ReLU"):
         lb.from_torch(_residual(), input_shape=(4,))
 
 
@@ -227,7 +227,7 @@ def test_state_dict_that_does_not_fit_names_keys(tmp_path: Path) -> None:
         lb.from_torch("lif_bridge.zoo:digits_mlp", input_shape=(1, 8, 8), weights=path)
 
 
-def test_torchscript_with_functional_forward_is_refused(tmp_path: Path) -> None:
+def test_torchscript_with_functional_forward_is_read_from_its_graph(tmp_path: Path) -> None:
     class Fn(nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -237,9 +237,19 @@ def test_torchscript_with_functional_forward_is_refused(tmp_path: Path) -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.b(torch.relu(self.a(x)))
 
+    class Gated(Fn):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.b(torch.sigmoid(self.a(x)))
+
     path = tmp_path / "fn.pt"
-    torch.jit.save(torch.jit.script(Fn()), str(path))
-    with pytest.raises(lb.ConversionError, match=r"forward is not its layers applied in order"):
+    model = Fn().eval()
+    torch.jit.save(torch.jit.script(model), str(path))
+    net = lb.from_torch(str(path), input_shape=(4,))
+    x = torch.rand(5, 4)
+    with torch.no_grad():
+        np.testing.assert_allclose(lb.ann_forward(net, x.numpy(), units="ann"), model(x), atol=1e-5)
+    torch.jit.save(torch.jit.script(Gated()), str(path))
+    with pytest.raises(lb.UnsupportedLayerError, match=r"'sigmoid'.*is not supported"):
         lb.from_torch(str(path), input_shape=(4,))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lif_bridge.cli import main
@@ -36,6 +37,8 @@ def test_quick_all_end_to_end(tmp_path: Path, mnist_dir: str) -> None:
         ("FC", "fc_"),
         ("CNN", "cnn_"),
         ("ERR", "err_"),
+        ("STUDY", "study/*/"),
+        ("TTFS", "ttfs_"),
     ):
         assert f"## {key}" in report
         _check_pngs(out, prefix)
@@ -47,6 +50,9 @@ def test_quick_all_end_to_end(tmp_path: Path, mnist_dir: str) -> None:
     fc = results["experiments"]["FC"]["data"]
     assert f"{fc['agreement']:.4g}" in report
     assert 0.5 < fc["agreement"] <= 1.0
+    study = results["experiments"]["STUDY"]["table"]
+    assert any("leak − current" in r["quantity"] for r in study)
+    assert any(r["quantity"].startswith("norm_paper_mlp [l4") for r in study)
     assert "Not reproduced" in report and "DEEP" in report
     assert not list(out.glob(".*.tmp"))  # atomic writes left no temp files
 
@@ -68,7 +74,7 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_names() -> None:
-    assert resolve_names(["all"]) == ["S1", "S2", "FC", "CNN", "ERR"]
+    assert resolve_names(["all"]) == ["S1", "S2", "FC", "CNN", "ERR", "STUDY", "TTFS"]
     assert resolve_names(["err", "S1"]) == ["S1", "ERR"]
     with pytest.raises(ValidationError, match="CIFAR"):
         resolve_names(["DEEP"])
@@ -79,3 +85,34 @@ def test_names() -> None:
 def test_unknown_experiment_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["reproduce", "S9", "--out", str(tmp_path)]) == 2
     assert "unknown experiment" in capsys.readouterr().err
+
+
+def test_study_biased_net_is_inside_the_leak_domain() -> None:
+    from lif_bridge.convert.scale import convert_network
+    from lif_bridge.data import load_dataset
+    from lif_bridge.experiments.study import biased_digits_mlp
+
+    raw = biased_digits_mlp()
+    fc1 = raw.layers[1]
+    assert (fc1.ann_bias < 0).any() and not (fc1.ann_bias > 0).any()
+    calib = load_dataset("digits", "train").x
+    leak = convert_network(raw, bias_mode="leak", normalize="percentile", calibration=calib)
+    current = convert_network(raw, bias_mode="current", normalize="percentile", calibration=calib)
+    g = leak.layers[1].neurons.g_l
+    assert np.any(np.asarray(g) > 0)  # the negative biases became leaks
+    assert not np.any(np.asarray(current.layers[1].neurons.g_l) > 0)
+
+
+def test_study_rows_come_from_sweeps(tmp_path: Path, mnist_dir: str) -> None:
+    from lif_bridge.experiments._common import Context
+    from lif_bridge.experiments.study import Study, run_study, summary_rows
+
+    ctx = Context(out_dir=tmp_path, data_dir=mnist_dir, quick=True, progress=False)
+    study = Study("biased_digits_mlp", {"bias_mode": ["leak", "current"], "steps": [16]}, "q")
+    first = run_study(ctx, "q", study)
+    assert [r["status"] for r in first["rows"]] == ["ok", "ok"]
+    assert (tmp_path / "study" / "q" / "report.md").is_file()
+    lines = summary_rows("q", study, first["rows"])
+    assert any("leak − current" in r["quantity"] for r in lines)
+    again = run_study(ctx, "q", study)  # resumed: nothing recomputed, same rows
+    assert again["rows"] == first["rows"]
