@@ -19,7 +19,21 @@ __all__ = [
     "MappingDomainError",
     "UnsupportedLayerError",
     "ValidationError",
+    "one_line",
 ]
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """``"Type: first line"`` of an exception, at most ``limit`` characters.
+
+    For wrapping a framework's error in ours: TorchScript and torch.fx messages carry a
+    multi-line traceback of the scripted code, which must not reach the user's one line.
+    """
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = lines[0] if lines else ""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class LifBridgeError(Exception):
@@ -64,8 +78,9 @@ class ConversionError(LifBridgeError, ValueError):
     """A trained model cannot be turned into a network description."""
 
 
-class FileFormatError(LifBridgeError, ValueError):
-    """A file is corrupt, truncated, of the wrong kind, or of an unknown format version."""
+class FileFormatError(ValidationError):
+    """A file is corrupt, truncated, of the wrong kind, of an unknown format version, or
+    declares sizes over :mod:`lif_bridge.limits` (a :class:`ValidationError` of the file)."""
 
 
 class DataError(LifBridgeError, FileNotFoundError):

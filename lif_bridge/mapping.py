@@ -141,7 +141,17 @@ def onset_rate(sum_w: float, g_l: float, v_th: float = 1.0, c_m: float = 1.0) ->
         return 0.0
     _check_domain(sum_w, v_th, c_m)
     tau = c_m / g_l
-    return -1.0 / (tau * math.log1p(-sum_w / (v_th * c_m)))
+    return _finite_result("f_min", -1.0 / (tau * math.log1p(-sum_w / (v_th * c_m))), "g_l", g_l)
+
+
+def _finite_result(name: str, value: float, cause: str, given: float) -> float:
+    """``value``, or a :class:`MappingDomainError` naming the input that made it overflow."""
+    if not math.isfinite(value):
+        raise MappingDomainError(
+            f"{cause} = {given:g} makes {name} = {value} (outside the floating-point range); "
+            f"give a {cause} of a physical magnitude"
+        )
+    return value
 
 
 def relu_to_lif(
@@ -164,7 +174,7 @@ def relu_to_lif(
             "use bias mode 'current' for positive biases"
         )
     _check_domain(sum_w, v_th, c_m)
-    g_l = b * c_m * math.log1p(-sum_w / (v_th * c_m)) / sum_w
+    g_l = _finite_result("g_l", b * c_m * math.log1p(-sum_w / (v_th * c_m)) / sum_w, "bias", b)
     f_min = onset_rate(sum_w, g_l, v_th, c_m)
     return LifParameters(
         g_l=g_l,
@@ -184,7 +194,8 @@ def lif_to_relu(
     c_m = _positive("c_m", c_m, "F")
     sum_w = _weight_sum(weights)
     f_min = onset_rate(sum_w, g_l, v_th, c_m)
-    return ReluParameters(bias=-sum_w * f_min, f_min=f_min, slope=1.0 / (v_th * c_m))
+    bias = _finite_result("the bias", -sum_w * f_min, "g_l", g_l)
+    return ReluParameters(bias=bias, f_min=f_min, slope=1.0 / (v_th * c_m))
 
 
 def leak_for_bias(

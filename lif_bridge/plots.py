@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,19 +25,16 @@ def new_figure(*args: Any, **kwargs: Any) -> tuple[Figure, Any]:
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> Path:
-    """Write ``fig`` to ``path`` atomically (temp file, then rename) and close it."""
+    """Write ``fig`` to ``path`` atomically, umask honoured (:mod:`lif_bridge.fileio`); close it."""
     import matplotlib.pyplot as plt
 
+    from lif_bridge.fileio import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+    fmt = path.suffix.lstrip(".") or None
     try:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=fmt)
     finally:
         plt.close(fig)
     return path

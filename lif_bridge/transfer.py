@@ -51,6 +51,21 @@ def _event_times(
     return uniq, np.bincount(inv, weights=a)
 
 
+def _check_events(rates: np.ndarray, weights: np.ndarray, duration: float) -> None:
+    """Refuse a point whose input events exceed the ``events`` limit (:mod:`lif_bridge.limits`)."""
+    from lif_bridge.limits import current
+
+    events = float(np.sum(rates[weights != 0]) * duration)
+    limit = current().events
+    if events > limit:
+        raise ValidationError(
+            f"rates up to {rates.max():g} Hz for duration {duration:g} s give {events:.3g} input "
+            f"events (≈ {events * 16 / 2**30:.3g} GiB and ≈ {events * 2e-7:.3g} s), over the "
+            f"limit events = {limit:,}; lower the rates or the duration, or raise "
+            "LIF_BRIDGE_LIMIT_EVENTS"
+        )
+
+
 def lif_rate(
     weights: ArrayLike,
     rates: ArrayLike,
@@ -92,12 +107,18 @@ def lif_rate(
             raise MappingDomainError(f"{name} must be finite, got {val!r}")
     if not (np.all(np.isfinite(w)) and np.all(np.isfinite(f))):
         raise MappingDomainError("weights and rates must be finite")
-    if c_m <= 0 or v_th <= v_reset or g_l < 0 or duration <= 0 or np.any(f < 0):
-        raise ValidationError(
-            "need c_m > 0, v_th > v_reset, g_l >= 0, duration > 0 and non-negative rates"
-        )
+    for bad, message in (
+        (c_m <= 0, f"c_m must be > 0 F, got {c_m!r}"),
+        (v_th <= v_reset, f"v_th must be > v_reset, got v_th = {v_th!r}, v_reset = {v_reset!r}"),
+        (g_l < 0, f"g_l must be >= 0 S, got {g_l!r}"),
+        (duration <= 0, f"duration must be > 0 s, got {duration!r}"),
+        (bool(np.any(f < 0)), f"rates must be >= 0 Hz, got {f[f < 0][:3].tolist()}"),
+    ):
+        if bad:
+            raise ValidationError(message)
     if reset not in ("subtract", "zero"):
         raise ValidationError(f"reset must be 'subtract' or 'zero', got {reset!r}")
+    _check_events(f, w, duration)
     times, jumps = _event_times(f, w, duration)
     jumps = jumps / c_m
     v, t0, n = v_rest, 0.0, 0

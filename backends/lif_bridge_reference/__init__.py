@@ -6,6 +6,9 @@ Registered under the entry point ``reference`` of the group ``lif_bridge.backend
 
 from __future__ import annotations
 
+import numpy as np
+
+from lif_bridge.errors import ValidationError
 from lif_bridge.network import Network, Simulation
 from lif_bridge_reference.simulator import ReferenceProgram, batch_size_for
 
@@ -27,7 +30,21 @@ class ReferenceBackend:
     name = "reference"
 
     def __init__(self, batch_size: int | None = None, memory_gib: float = 2.0) -> None:
-        self.batch_size = batch_size
+        if batch_size is not None and (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise ValidationError(
+                f"reference backend: batch_size (--batch-size) must be an int >= 1, got "
+                f"{batch_size!r}; leave it out to choose it from memory_gib"
+            )
+        if not isinstance(memory_gib, (int, float)) or not 0 < memory_gib < float("inf"):
+            raise ValidationError(
+                f"reference backend: memory_gib (--memory-gib) must be a finite number > 0, "
+                f"got {memory_gib!r}"
+            )
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.memory_bytes = int(memory_gib * 2**30)
 
     def lower(self, network: Network, simulation: Simulation) -> ReferenceProgram:

@@ -5,7 +5,7 @@ adds its parser and sets ``func(args) -> int``. Backends (and any other distribu
 sub-commands and the options of ``--backend NAME`` through the entry points of
 :mod:`lif_bridge.plugins`; nothing here names a backend. Errors of lif-bridge (bad input,
 missing files or backends) print one line and exit with status 2; nothing prints a traceback
-for them.
+for them. Usage errors (an unknown option, a value argparse refuses) are one line too.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from lif_bridge.errors import LifBridgeError
 from lif_bridge.plugins import (
@@ -24,10 +25,21 @@ from lif_bridge.plugins import (
     option_values,
 )
 
-__all__ = ["backend_options", "build_parser", "main"]
+__all__ = ["UsageError", "backend_options", "build_parser", "main"]
 
 #: Core sub-command modules, in the order of ``lif-bridge --help`` (contributed ones follow).
 COMMAND_MODULES = ("mapping", "convert", "run", "demo", "reproduce", "sweep", "diagnose")
+
+
+class UsageError(LifBridgeError):
+    """A command line argparse refuses (printed as one line, exit 2, like every error)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors as one line (:class:`UsageError`) instead of usage + exit."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (`{self.prog} --help` lists the options)")
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -38,7 +50,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """
     from lif_bridge import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lif-bridge",
         description="Convert ReLU networks to Linear LIF spiking networks (Lu & Xu 2022), run "
         "them on any registered simulator backend, and measure how far they are from the ANN.",
@@ -89,7 +101,7 @@ def _add_chosen_backend_options(parser: argparse.ArgumentParser, argv: list[str]
     default = parser.get_default("backend")
     if default is None:
         return
-    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre = _Parser(add_help=False, allow_abbrev=False)
     pre.add_argument("--backend", default=default)
     backend = pre.parse_known_args(argv)[0].backend
     names = add_backend_options(parser, backend)

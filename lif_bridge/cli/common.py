@@ -6,13 +6,33 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["add_backend_arg", "add_data_args", "emit", "fail", "load_split", "resolve_data_dir"]
+__all__ = [
+    "add_backend_arg",
+    "add_data_args",
+    "emit",
+    "fail",
+    "load_split",
+    "positive_int",
+    "resolve_data_dir",
+]
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1, also written like ``1e6``."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if not math.isfinite(value) or value < 1 or not value.is_integer():
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return int(text) if text.strip().lstrip("+").isdigit() else int(value)
 
 
 def add_backend_arg(parser: argparse.ArgumentParser, default: str = "reference") -> None:
@@ -20,12 +40,22 @@ def add_backend_arg(parser: argparse.ArgumentParser, default: str = "reference")
     (see :func:`lif_bridge.cli.build_parser`)."""
     from lif_bridge.backend import available_backends
 
+    names = available_backends()
+
+    def registered(name: str) -> str:
+        if name not in names:
+            raise argparse.ArgumentTypeError(
+                f"backend {name!r} is not registered; registered backends: {', '.join(names)}"
+            )
+        return name
+
     parser.add_argument(
         "--backend",
         default=default,
-        metavar="NAME",
-        help=f"simulator backend, one of: {', '.join(available_backends())} (default: "
-        f"{default}); `--backend NAME --help` shows that backend's options",
+        type=registered,
+        metavar="{" + ",".join(names) + "}",
+        help=f"simulator backend (registered: {', '.join(names)}; default: {default}); "
+        "`--backend NAME --help` shows that backend's options",
     )
 
 
@@ -43,8 +73,8 @@ def add_data_args(parser: argparse.ArgumentParser, *, data_default: str | None =
     parser.add_argument(
         "--data",
         default=data_default,
-        help="data set: 'mnist' (IDX files in --data-dir), 'digits' (scikit-learn's 8x8, "
-        "no download) or a .npz with arrays x (and y)",
+        help="data set: 'mnist' (IDX files in --data-dir), 'digits' (the shipped 8x8 "
+        "digits, no download) or a .npz with arrays x (and y)",
     )
     parser.add_argument(
         "--data-dir",
@@ -52,7 +82,9 @@ def add_data_args(parser: argparse.ArgumentParser, *, data_default: str | None =
         help="folder with the MNIST IDX files (directly, under mnist/, or torchvision's "
         "MNIST/raw/); default $LIF_BRIDGE_DATA_DIR",
     )
-    parser.add_argument("--limit", type=int, default=None, help="take only the first K samples")
+    parser.add_argument(
+        "--limit", type=positive_int, default=None, help="take only the first K samples"
+    )
 
 
 def load_split(
@@ -66,11 +98,24 @@ def load_split(
 
 
 def emit(payload: dict[str, Any], as_json: bool, text: str) -> None:
-    """Print ``payload`` as JSON, or ``text`` for people."""
+    """Print ``payload`` as JSON (non-finite numbers as ``null``: JSON has no Infinity or
+    NaN), or ``text`` for people."""
     if as_json:
-        print(json.dumps(payload, indent=2, default=_jsonable))
+        print(json.dumps(_finite(payload), indent=2, default=_jsonable, allow_nan=False))
     else:
         print(text)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _finite(value.tolist())
+    if isinstance(value, (float, np.floating)) and not math.isfinite(float(value)):
+        return None
+    return value
 
 
 def _jsonable(value: Any) -> Any:

@@ -30,6 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("-o", "--output", required=True, metavar="NET", help="network file to write")
     p.add_argument("--weights", metavar="FILE", help="state_dict for a factory: .pt/.pth or .npz")
     p.add_argument(
+        "--factory-weights",
+        action="store_true",
+        help="convert a factory's model without --weights, with the weights the factory "
+        "itself sets (refused otherwise: they are usually random)",
+    )
+    p.add_argument(
         "--input-shape",
         type=int,
         nargs="+",
@@ -37,8 +43,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="N",
         help="shape of one sample, e.g. 1 28 28",
     )
-    p.add_argument("--bias-mode", choices=("current", "leak", "none"), default="current")
-    p.add_argument("--normalize", choices=("none", "max", "percentile", "l4"), default="none")
+    p.add_argument(
+        "--bias-mode",
+        choices=("current", "leak", "none"),
+        default="current",
+        help="ReLU bias as a constant current, as a leak g_l (b <= 0 only), or dropped "
+        "(default current)",
+    )
+    p.add_argument(
+        "--normalize",
+        choices=("none", "max", "percentile", "l4"),
+        default="none",
+        help="data-based weight normalisation on --calibrate-on (default none)",
+    )
     p.add_argument("--percentile", type=float, default=99.9, help="for --normalize percentile")
     p.add_argument(
         "--calibrate-on",
@@ -61,7 +78,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="rate [Hz] a normalised activation of 1 maps to in every layer (default: max-rate)",
     )
     p.add_argument("--g-l", type=float, default=None, help="leak g_l [S] of the neurons")
-    p.add_argument("--reset", choices=("subtract", "zero"), default=None)
+    p.add_argument(
+        "--reset",
+        choices=("subtract", "zero"),
+        default=None,
+        help="reset by subtraction (Linear LIF, the default) or to v_reset",
+    )
     p.add_argument(
         "--coding",
         choices=("rate", "ttfs"),
@@ -79,6 +101,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _convert(args: argparse.Namespace) -> int:
     from lif_bridge import Neurons, save_network
     from lif_bridge.connectivity import synapse_count
+    from lif_bridge.fileio import check_writable
+
+    is_file = os.path.isfile(args.model)
+    if not is_file and ":" in args.model and args.weights is None and not args.factory_weights:
+        raise ConversionError(
+            f"{args.model}: a factory without --weights would convert the weights it creates "
+            "(usually random); give --weights FILE, or --factory-weights if the factory sets "
+            "trained weights itself"
+        )
+    inputs = [args.model if is_file else None, args.weights]
+    out = args.output if args.output.endswith(".npz") else args.output + ".npz"  # as saved
+    check_writable(out, what="-o/--output", inputs=inputs)
 
     calibration = None
     if args.coding == "ttfs" and not args.calibrate_on:

@@ -8,6 +8,7 @@ spiking network on the test digits, prints how far it is from the ANN, and draws
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,12 @@ from lif_bridge.backend import get_backend
 from lif_bridge.cli.common import add_backend_arg, emit
 from lif_bridge.convert.scale import convert_network
 from lif_bridge.data import load_digits
+from lif_bridge.fileio import check_writable
 from lif_bridge.network import Network, Readout, Simulation
 from lif_bridge.network.io import save_network
 from lif_bridge.plots import new_figure, save_figure
 
-__all__ = ["register"]
+__all__ = ["default_out", "register"]
 
 STEPS = (25, 50, 100, 200, 300)
 
@@ -36,7 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="train (or load) a digits net, convert, run it spiking, compare, plot",
         description=__doc__,
     )
-    p.add_argument("--out", default="lif-bridge-demo", help="folder for the plot and network")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="folder for the plot and the network file (default: $LIF_BRIDGE_CACHE/demo, "
+        "else ~/.cache/lif-bridge/demo; never the current folder)",
+    )
     add_backend_arg(p)
     p.add_argument(
         "--shipped-weights", action="store_true", help="use the shipped weights, do not train"
@@ -69,17 +77,28 @@ def _network(shipped: bool, calibration: np.ndarray) -> tuple[Network, str, floa
     return net, "trained now with torch (seed 0)", result.seconds
 
 
+def default_out() -> Path:
+    """Where ``demo`` writes without ``--out``: ``$LIF_BRIDGE_CACHE/demo``, else
+    ``$XDG_CACHE_HOME/lif-bridge/demo``, else ``~/.cache/lif-bridge/demo``."""
+    if os.environ.get("LIF_BRIDGE_CACHE"):
+        return Path(os.environ["LIF_BRIDGE_CACHE"]) / "demo"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "lif-bridge" / "demo"
+
+
 def _demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
+    out = Path(args.out) if args.out is not None else default_out()
+    for name in ("digits_net.npz", "demo.png"):  # fail now, not after the training
+        check_writable(out / name, what="--out")
+    from lif_bridge.cli import backend_options
+
+    backend = get_backend(args.backend, **backend_options(args))  # fail before the training
     train, test = load_digits("train"), load_digits("test")
     net, origin, train_s = _network(args.shipped_weights, train.x)
-    out = Path(args.out)
     save_network(out / "digits_net.npz", net)
     ann = ann_activations(net, test.x, units="ann")
     ann_out = ann[net.output.name]
-    from lif_bridge.cli import backend_options
-
-    backend = get_backend(args.backend, **backend_options(args))
     rows = []
     for steps in STEPS:
         sim = Simulation(steps=steps, dt=0.01, readout=Readout(counts="all"))

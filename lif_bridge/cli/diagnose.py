@@ -23,7 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("network", metavar="NET", help="network file or zoo:NAME")
     add_data_args(p)
-    p.add_argument("--split", default="test", choices=("test", "train"))
+    p.add_argument(
+        "--split", default="test", choices=("test", "train"), help="data split (default test)"
+    )
     p.add_argument("--steps", default="16,32,64,100,300", help="windows T [steps], comma-separated")
     p.add_argument("--dt", type=float, help="time step [s] (default: file's, else 0.01)")
     p.add_argument("--encoder", default=None, help="regular | current | poisson:SEED")

@@ -44,7 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     _neuron_args(t)
     t.add_argument("--g-l", type=float, required=True, help="leak g_l [S] (0: IF neuron)")
-    t.add_argument("--reset", choices=("subtract", "zero"), default="subtract")
+    t.add_argument(
+        "--reset",
+        choices=("subtract", "zero"),
+        default="subtract",
+        help="reset by subtraction (Linear LIF, default) or to zero",
+    )
     t.add_argument("--i-bias", type=float, default=0.0, help="bias current [A]")
     t.add_argument("--rates", type=float, nargs="+", required=True, help="input rates [Hz]")
     t.add_argument("--duration", type=float, default=200.0, help="observation time T [s]")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,11 @@ import numpy as np
 from lif_bridge.analysis import accuracy, agreement
 from lif_bridge.ann import ann_forward
 from lif_bridge.backend import get_backend
-from lif_bridge.cli.common import add_backend_arg, add_data_args, emit, load_split
+from lif_bridge.cli.common import add_backend_arg, add_data_args, emit, load_split, positive_int
+from lif_bridge.fileio import atomic_path, check_writable
+from lif_bridge.limits import check_run
 from lif_bridge.network import ConstantCurrent, Poisson, Readout, RegularRate, Simulation
+from lif_bridge.network.encoders import check_input_range, scale_to_unit
 from lif_bridge.network.io import load_network_and_simulation
 
 __all__ = ["register", "write_npz"]
@@ -27,17 +29,36 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "run",
         help="run a converted network on a data set; print ANN/SNN accuracy and agreement",
+        description="Simulate a network file (from `lif-bridge convert` or "
+        "lif_bridge.save_network) on a data set with the chosen backend, next to the ANN the "
+        "network describes: label agreement, ANN and SNN accuracy, spikes and wall time. "
+        "Inputs must lie in [0, 1] (or pass --scale-inputs). Sizes are checked first: a run "
+        "whose memory or time estimate is over the limits (lif_bridge.limits) is refused.",
     )
     p.add_argument("network", metavar="NET", help="network file from `lif-bridge convert`")
     add_data_args(p)
-    p.add_argument("--split", default="test", choices=("test", "train"))
+    p.add_argument(
+        "--split", default="test", choices=("test", "train"), help="data split (default test)"
+    )
+    p.add_argument(
+        "--scale-inputs",
+        action="store_true",
+        help="map the data's range linearly onto [0, 1] first (e.g. uint8 images); without "
+        "it, inputs outside [0, 1] are refused",
+    )
     add_backend_arg(p)
-    p.add_argument("--steps", type=int, help="steps per sample (default: file's, else 300)")
+    p.add_argument(
+        "--steps", type=positive_int, help="steps per sample (default: file's, else 300)"
+    )
     p.add_argument("--dt", type=float, help="time step [s] (default: file's, else 0.01)")
     p.add_argument("--encoding", choices=sorted(ENCODINGS), help="input coding (default regular)")
     p.add_argument("--seed", type=int, default=0, help="seed of Poisson coding")
     p.add_argument("--max-rate", type=float, help="input rate [Hz] for x = 1")
-    p.add_argument("--save", metavar="FILE.npz", help="write output counts and ANN outputs")
+    p.add_argument(
+        "--save",
+        metavar="FILE.npz",
+        help="write output counts and ANN outputs (checked before the run; never an input)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
@@ -59,21 +80,16 @@ def _simulation(args: argparse.Namespace, saved: Simulation | None) -> Simulatio
 
 
 def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> Path:
-    """Write an ``.npz`` atomically (temp file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write an ``.npz`` atomically, umask honoured (:func:`lif_bridge.fileio.atomic_path`)."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+    return Path(path)
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.save:
+        inputs = [args.network, args.data if Path(args.data).is_file() else None]
+        check_writable(args.save, what="--save", inputs=inputs)
     network, saved = load_network_and_simulation(args.network)
     if network.metadata.get("coding") == "ttfs":
         from lif_bridge.ttfs.cli import run_ttfs
@@ -81,6 +97,9 @@ def _run(args: argparse.Namespace) -> int:
         return run_ttfs(args, network)
     sim = _simulation(args, saved)
     x, y = load_split(args.data, args.split, args.data_dir, args.limit)
+    x = scale_to_unit(x) if args.scale_inputs else x
+    check_input_range(np.asarray(x))
+    check_run(network, sim.steps, len(x), what="--steps")
     from lif_bridge.cli import backend_options
 
     backend = get_backend(args.backend, **backend_options(args))

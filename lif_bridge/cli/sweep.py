@@ -57,7 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("network", metavar="RAW_OR_NET", help="zoo:NAME or a network file")
     add_data_args(p)
-    p.add_argument("--split", default="test", choices=("test", "train"))
+    p.add_argument(
+        "--split", default="test", choices=("test", "train"), help="data split (default test)"
+    )
     p.add_argument(
         "--grid",
         nargs="+",

@@ -15,6 +15,7 @@ import importlib
 import os
 import pickle
 import re
+import warnings
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -150,6 +151,13 @@ def _from_factory(spec: str, weights: str | os.PathLike[str] | None) -> nn.Modul
         )
     if weights is not None:
         _load_into(model, load_state_dict_file(weights), os.fspath(weights))
+    else:
+        warnings.warn(
+            f"model {spec!r} is converted with the weights its factory created (random unless "
+            "the factory loads trained ones); pass weights=FILE to convert trained weights",
+            UserWarning,
+            stacklevel=4,
+        )
     return model
 
 

@@ -23,7 +23,7 @@ from lif_bridge.convert.load import is_exported, load_model, load_state_dict_fil
 from lif_bridge.convert.normalize import NORMALIZATIONS, as_calibration_array
 from lif_bridge.convert.scale import DEFAULT_MAX_RATE, convert_network, neuron_template
 from lif_bridge.convert.trace import as_chain, fx_steps, trace_graph
-from lif_bridge.errors import ConversionError
+from lif_bridge.errors import ConversionError, one_line
 from lif_bridge.mapping import BIAS_MODES
 from lif_bridge.network import (
     AvgPool2d,
@@ -49,6 +49,11 @@ def _check_finite(model: Any) -> None:
     for name, tensor in tensors:
         if not isinstance(tensor, torch.Tensor):
             continue
+        if tensor.is_complex():
+            raise ConversionError(
+                f"parameter {name!r} is complex ({tensor.dtype}); a spiking network needs real "
+                "weights"
+            )
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             bad = int((~torch.isfinite(tensor)).sum())
             raise ConversionError(
@@ -118,7 +123,9 @@ def _assemble(
             input_shape=input_shape, layers=tuple(layers), max_rate=max_rate, metadata=metadata
         )
     except Exception as exc:
-        raise ConversionError(f"the converted layers do not form a valid network: {exc}") from exc
+        raise ConversionError(
+            f"the converted layers do not form a valid network: {one_line(exc)}"
+        ) from exc
 
 
 def from_torch(

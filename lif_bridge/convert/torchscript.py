@@ -19,7 +19,7 @@ import torch
 from torch import fx, nn
 
 from lif_bridge.convert.ops import unsupported
-from lif_bridge.errors import ConversionError, FileFormatError
+from lif_bridge.errors import ConversionError, FileFormatError, one_line
 
 __all__ = ["load_torchscript", "rebuild_scripted", "scripted_graph"]
 
@@ -105,6 +105,22 @@ def _rebuild_leaf(sub: Any, path: str) -> nn.Module:
     return mod
 
 
+def _check_script_finite(script: Any) -> None:
+    """Refuse NaN/infinite or complex parameters before anything runs the scripted model."""
+    for name, tensor in [*script.named_parameters(), *script.named_buffers()]:
+        if tensor.is_complex():
+            raise ConversionError(
+                f"TorchScript parameter {name!r} is complex ({tensor.dtype}); a spiking network "
+                "needs real weights"
+            )
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise ConversionError(
+                f"TorchScript parameter {name!r} holds {bad} NaN or infinite values; the model "
+                "cannot be converted (check the training run that produced the file)"
+            )
+
+
 def rebuild_scripted(script: Any, input_shape: tuple[int, ...]) -> nn.Module:
     """An eager ``nn.Sequential`` equivalent to a loaded TorchScript module.
 
@@ -132,6 +148,7 @@ def rebuild_scripted(script: Any, input_shape: tuple[int, ...]) -> nn.Module:
                 "model as nn.Sequential of standard layers (or use module:factory with weights)"
             )
         leaves.append((path.replace(".", "_"), _rebuild_leaf(sub, path)))
+    _check_script_finite(script)
     model = nn.Sequential(OrderedDict(leaves)).eval()
     _check_same(script, model, input_shape, "chain of its layers")
     return model
@@ -147,7 +164,7 @@ def _check_same(script: Any, model: nn.Module, input_shape: tuple[int, ...], wha
     except Exception as exc:
         raise ConversionError(
             f"the TorchScript model does not run on inputs of shape (N, "
-            f"{', '.join(map(str, input_shape))}) as a {what} ({exc})"
+            f"{', '.join(map(str, input_shape))}) as a {what} ({one_line(exc)})"
         ) from exc
     if (
         not isinstance(expected, torch.Tensor)
@@ -174,7 +191,7 @@ def load_torchscript(path: str) -> Any:
         return torch.jit.load(path, map_location="cpu")
     except Exception as exc:
         raise FileFormatError(
-            f"{path}: not a TorchScript model ({type(exc).__name__}: {str(exc).splitlines()[0]}); "
+            f"{path}: not a TorchScript model ({one_line(exc)}); "
             "give a file saved with torch.jit.save, a .pt2 saved with torch.export.save, or "
             "'module.path:factory' with --weights for a state_dict"
         ) from exc

@@ -26,7 +26,7 @@ from torch import fx, nn
 
 from lif_bridge.convert.fx_ops import fname, function_op, module_op
 from lif_bridge.convert.ops import SUPPORTED, Op, join_op, unsupported
-from lif_bridge.errors import ConversionError
+from lif_bridge.errors import ConversionError, one_line
 
 __all__ = ["SUPPORTED", "Op", "as_chain", "trace_graph", "trace_ops", "unsupported"]
 
@@ -84,8 +84,8 @@ def trace_graph(model: nn.Module, input_shape: tuple[int, ...]) -> fx.GraphModul
             gm = fx.GraphModule(tracer.root, graph)
     except Exception as exc:  # fx raises many types for untraceable code
         raise ConversionError(
-            f"torch.fx could not trace {type(model).__name__}.forward ({type(exc).__name__}: "
-            f"{exc}); data-dependent control flow is not supported: write forward as a plain "
+            f"torch.fx could not trace {type(model).__name__}.forward ({one_line(exc)}); "
+            "data-dependent control flow is not supported: write forward as a plain "
             "sequence of layers"
         ) from exc
     placeholders = [n for n in gm.graph.nodes if n.op == "placeholder"]
@@ -100,7 +100,7 @@ def trace_graph(model: nn.Module, input_shape: tuple[int, ...]) -> fx.GraphModul
     except Exception as exc:
         raise ConversionError(
             f"the model does not run on inputs of shape (N, {', '.join(map(str, input_shape))}) "
-            f"({type(exc).__name__}: {exc}); check input_shape"
+            f"({one_line(exc)}); check input_shape"
         ) from exc
     return gm
 

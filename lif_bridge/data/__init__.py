@@ -1,4 +1,4 @@
-"""Data sets for the experiments: MNIST (IDX files), scikit-learn's 8×8 digits, and ``.npz``.
+"""Data sets for the experiments: MNIST (IDX files), the shipped 8×8 digits, and ``.npz``.
 
 Everything here is NumPy only. Images come back as float32 in [0, 1] with shape
 ``(N, 1, H, W)`` (the rate encoders code [0, 1] inputs, so no mean/std normalisation), labels as
@@ -39,6 +39,7 @@ __all__ = [
 
 _DIGITS_TEST_FRACTION = 0.3
 _DIGITS_SEED = 0
+_DIGITS_FILE = Path(__file__).resolve().parent / "digits.npz"
 
 
 def load_digits(
@@ -46,7 +47,12 @@ def load_digits(
     data_dir: str | os.PathLike[str] | None = None,
     limit: int | None = None,
 ) -> Dataset:
-    """Load scikit-learn's bundled 8×8 digits (1,797 images; nothing is downloaded).
+    """Load the 8×8 digits shipped in the package (1,797 images; nothing is downloaded).
+
+    The images are the UCI "Optical Recognition of Handwritten Digits" set as scikit-learn
+    bundles it (``sklearn.datasets.load_digits``, same order; CC BY 4.0, Alpaydin & Kaynak
+    1998), stored in ``lif_bridge/data/digits.npz`` as uint8 counts 0..16, so neither
+    scikit-learn nor a download is needed.
 
     The split is fixed: a permutation drawn with ``numpy.random.default_rng(0)``; its last
     30 % (539 images) is the test set, the first 70 % (1,258 images) the training set.
@@ -56,7 +62,7 @@ def load_digits(
     split
         ``"train"`` or ``"test"``.
     data_dir
-        Unused (the data ships with scikit-learn); accepted so all loaders share a signature.
+        Unused (the data ship with the package); accepted so all loaders share a signature.
     limit
         Keep only the first ``limit`` samples of the split.
 
@@ -67,24 +73,15 @@ def load_digits(
 
     Raises
     ------
-    DataError
-        If scikit-learn is not installed.
     ValidationError
         If ``split`` or ``limit`` is invalid.
     """
     del data_dir
     split = check_split(split)
     limit = check_limit(limit)
-    try:
-        from sklearn.datasets import load_digits as _sk_load_digits
-    except ImportError as exc:
-        raise DataError(
-            "the 'digits' data set ships with scikit-learn, which is not installed; "
-            "install it with: pip install scikit-learn"
-        ) from exc
-    bunch = _sk_load_digits()
-    images = np.asarray(bunch.images, dtype=np.float32) / np.float32(16.0)
-    labels = np.asarray(bunch.target, dtype=np.int64)
+    with np.load(_DIGITS_FILE, allow_pickle=False) as archive:
+        images = archive["images"].astype(np.float32) / np.float32(16.0)
+        labels = archive["labels"].astype(np.int64)
     n = images.shape[0]
     order = np.random.default_rng(_DIGITS_SEED).permutation(n)
     n_test = round(_DIGITS_TEST_FRACTION * n)

@@ -62,8 +62,8 @@ class Context:
 
 
 def _atomic_write(path: Path, data: bytes) -> Path:
-    """Write ``data`` atomically, umask honoured (:func:`lif_bridge.study.store.atomic_write`)."""
-    from lif_bridge.study.store import atomic_write
+    """Write ``data`` atomically, umask honoured (:func:`lif_bridge.fileio.atomic_write`)."""
+    from lif_bridge.fileio import atomic_write
 
     return atomic_write(path, data)
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from lif_bridge.convert.scale import convert_network
 from lif_bridge.data import load_dataset
+from lif_bridge.errors import LifBridgeError
 from lif_bridge.experiments._common import Context, Stopwatch, row
 from lif_bridge.network import Dense, Flatten, Network
 from lif_bridge.study import run_sweep
@@ -100,7 +101,13 @@ def biased_digits_mlp(seed: int = 0) -> Network:
     :func:`lif_bridge.mapping.leak_for_bias`). The zoo's nets have no biases at all, so
     this is the net on which bias as leak and bias as current differ.
     """
-    from sklearn.neural_network import MLPClassifier
+    try:
+        from sklearn.neural_network import MLPClassifier
+    except ImportError as exc:
+        raise LifBridgeError(
+            "the leak-vs-current study trains its biased digits net with scikit-learn, which "
+            "is not installed; install it with: pip install 'lif-bridge[experiments]'"
+        ) from exc
 
     train = load_dataset("digits", "train")
     clf = MLPClassifier(hidden_layer_sizes=(64,), max_iter=400, random_state=seed)

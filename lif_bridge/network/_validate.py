@@ -10,8 +10,18 @@ from numpy.typing import ArrayLike
 from lif_bridge.errors import ValidationError
 
 
+def _refuse_complex(value: ArrayLike, what: str, where: str) -> None:
+    """Complex numbers would be cast to their real part silently (numpy warns only)."""
+    if np.iscomplexobj(value) or isinstance(value, complex):
+        raise ValidationError(
+            f"{where}: {what} holds complex numbers; give real values (a spiking network has "
+            "real weights and parameters)"
+        )
+
+
 def as_param(value: ArrayLike, *, what: str, where: str) -> np.ndarray:
     """A finite float64 scalar or 1-D array, made read-only."""
+    _refuse_complex(value, what, where)
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -33,6 +43,7 @@ def as_param(value: ArrayLike, *, what: str, where: str) -> np.ndarray:
 
 def as_weight(value: ArrayLike, *, ndim: int, what: str, where: str) -> np.ndarray:
     """A finite float64 array of exactly ``ndim`` dimensions, made read-only."""
+    _refuse_complex(value, what, where)
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:

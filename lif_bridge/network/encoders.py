@@ -13,14 +13,66 @@ import numpy as np
 
 from lif_bridge.errors import ValidationError
 
-__all__ = ["ConstantCurrent", "Encoder", "Poisson", "RegularRate", "spike_probability"]
+__all__ = [
+    "ConstantCurrent",
+    "Encoder",
+    "Poisson",
+    "RegularRate",
+    "check_input_range",
+    "scale_to_unit",
+    "spike_probability",
+]
+
+#: Rounding slack allowed around [0, 1] (float32 images divided by 255 stay inside exactly).
+_RANGE_SLACK = 1e-6
 
 
-def spike_probability(x: np.ndarray, max_rate: float, dt: float) -> np.ndarray:
-    """``p = clip(x · max_rate · dt, 0, 1)`` as float64, the expected spikes per step."""
+def check_input_range(x: np.ndarray) -> None:
+    """Refuse inputs outside [0, 1]: a rate code cannot carry them (they would be clipped).
+
+    Raises
+    ------
+    ValidationError
+        Naming the range found and the fix (uint8 images: divide by 255; on the command
+        line ``--scale-inputs``; in Python :func:`scale_to_unit`).
+    """
+    if x.size == 0:
+        return
+    lo, hi = float(np.min(x)), float(np.max(x))
+    if lo < -_RANGE_SLACK or hi > 1 + _RANGE_SLACK:
+        hint = " (uint8 images? divide by 255)" if hi > 1 and float(hi).is_integer() else ""
+        raise ValidationError(
+            f"inputs must lie in [0, 1] (the fraction of max_rate), found values in "
+            f"[{lo:g}, {hi:g}]{hint}; scale them first, e.g. lif_bridge.network.scale_to_unit, "
+            "or pass --scale-inputs on the command line"
+        )
+
+
+def scale_to_unit(x: np.ndarray) -> np.ndarray:
+    """``(x - min) / (max - min)`` over the whole array, as float64 in [0, 1].
+
+    For data outside [0, 1] (uint8 images, standardised inputs). The same scaling must be
+    applied to the ANN's inputs for a comparison; a constant array becomes zeros.
+    """
     x = np.asarray(x, dtype=np.float64)
     if not np.all(np.isfinite(x)):
         raise ValidationError("inputs contain NaN or infinite values")
+    lo, hi = (float(np.min(x)), float(np.max(x))) if x.size else (0.0, 1.0)
+    if hi == lo:
+        return np.zeros_like(x)
+    return (x - lo) / (hi - lo)
+
+
+def spike_probability(x: np.ndarray, max_rate: float, dt: float) -> np.ndarray:
+    """``p = clip(x · max_rate · dt, 0, 1)`` as float64, the expected spikes per step.
+
+    ``x`` must lie in [0, 1] (:func:`check_input_range`); the clip acts only when
+    ``max_rate · dt > 1``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        raise ValidationError("inputs contain NaN or infinite values")
+    check_input_range(x)
     return np.clip(x * (max_rate * dt), 0.0, 1.0)
 
 

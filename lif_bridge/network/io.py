@@ -28,24 +28,27 @@ Version 1 (lif-bridge 0.1) is version 2 without ``"nodes"``: chains are still wr
 version 1 (so 0.1 reads them), graphs as version 2; both load. A file of a newer version is
 refused with a message to upgrade.
 
-Loading never unpickles (``allow_pickle=False``). Writing is atomic: the archive is written to a
-temporary file in the target folder and renamed over the target, so an interrupted save leaves
-no partial file.
+Loading never unpickles, reads only the members the header references, and checks every
+declared size against :mod:`lif_bridge.limits` before allocating (:mod:`._archive`). Writing is
+atomic: the archive is written to a temporary file in the target folder and renamed over the
+target (:mod:`lif_bridge.fileio`; the umask gives the permissions), so an interrupted save
+leaves no partial file.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
-import zipfile
-import zlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lif_bridge.errors import FileFormatError, LifBridgeError
+from lif_bridge.fileio import atomic_path
+from lif_bridge.limits import check_count, check_network_size, check_shape
+from lif_bridge.network._archive import ArchiveArrays, read_archive
 from lif_bridge.network.encoders import ConstantCurrent, Poisson, RegularRate
 from lif_bridge.network.graph import Identity, Node, Projection
 from lif_bridge.network.layers import AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d
@@ -60,6 +63,17 @@ _FORMAT = "lif-bridge-network"
 _HEADER = "lif_bridge_header"
 _LAYERS = {cls.__name__: cls for cls in (Dense, Conv2d, AvgPool2d, MaxPool2d, Flatten, Identity)}
 _ENCODERS = {cls.__name__: cls for cls in (RegularRate, Poisson, ConstantCurrent)}
+#: What a well-formed archive with a malformed description raises while it is built.
+_INVALID = (
+    LifBridgeError,
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+)
 
 
 class _Writer:
@@ -164,39 +178,14 @@ def save_network(
         raise LifBridgeError(
             f"cannot save {path}: network metadata must be JSON-serialisable ({exc})"
         ) from exc
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **{_HEADER: np.array(text)}, **w.arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **{_HEADER: np.array(text)}, **w.arrays)
     return path
 
 
-def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    if not path.is_file():
-        raise FileFormatError(f"{path}: no such network file")
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            if _HEADER not in archive.files:
-                raise FileFormatError(
-                    f"{path}: not a lif-bridge network file (no {_HEADER!r} member); "
-                    "create one with `lif-bridge convert` or lif_bridge.save_network"
-                )
-            header = json.loads(str(archive[_HEADER]))
-            arrays = {k: archive[k] for k in archive.files if k != _HEADER}
-    except FileFormatError:
-        raise
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError) as exc:
-        raise FileFormatError(
-            f"{path}: corrupt or truncated network file ({type(exc).__name__}: {exc}); "
-            "re-create it with `lif-bridge convert`"
-        ) from exc
+def _read(path: Path) -> tuple[dict[str, Any], ArchiveArrays]:
+    """Header and lazily read arrays; sizes checked (:mod:`lif_bridge.network._archive`)."""
+    header, arrays = read_archive(path, _HEADER)
     if not isinstance(header, dict) or header.get("format") != _FORMAT:
         raise FileFormatError(f"{path}: not a lif-bridge network file (wrong format tag)")
     version = header.get("version")
@@ -210,7 +199,7 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return header, arrays
 
 
-def _resolve(v: Any, arrays: dict[str, np.ndarray], path: Path) -> Any:
+def _resolve(v: Any, arrays: Mapping[str, np.ndarray], path: Path) -> Any:
     if isinstance(v, str) and v.startswith("@"):
         if v[1:] not in arrays:
             raise FileFormatError(f"{path}: array {v[1:]!r} referenced but missing")
@@ -218,15 +207,21 @@ def _resolve(v: Any, arrays: dict[str, np.ndarray], path: Path) -> Any:
     return v
 
 
-def _neurons(doc: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) -> Neurons:
+def _neurons(doc: dict[str, Any], arrays: Mapping[str, np.ndarray], path: Path) -> Neurons:
     return Neurons(**{k: _resolve(v, arrays, path) for k, v in doc.items()})
 
 
-def _layer(item: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) -> Any:
+def _layer(
+    item: dict[str, Any], arrays: Mapping[str, np.ndarray], path: Path, where: str = "layer"
+) -> Any:
     item = dict(item)
-    cls = _LAYERS.get(item.pop("type", None))
+    kind = item.pop("type", None)
+    cls = _LAYERS.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise FileFormatError(f"{path}: unknown layer type in {sorted(item)}")
+        raise FileFormatError(
+            f"{path}: {where}: unknown layer type {kind!r}; known types: "
+            f"{', '.join(_LAYERS)} (written by a newer or another program?)"
+        )
     fields = {k: _resolve(v, arrays, path) for k, v in item.items()}
     if "neurons" in fields:
         fields["neurons"] = _neurons(fields["neurons"], arrays, path)
@@ -236,13 +231,16 @@ def _layer(item: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) -> A
     return cls(**fields)
 
 
-def _node(item: dict[str, Any], arrays: dict[str, np.ndarray], path: Path) -> Node:
+def _node(item: dict[str, Any], arrays: Mapping[str, np.ndarray], path: Path) -> Node:
     projections = tuple(
         Projection(
             source=p["source"],
             delay=p.get("delay", 0),
-            map=_layer(p["map"], arrays, path),
-            stages=tuple(_layer(st, arrays, path) for st in p.get("stages", ())),
+            map=_layer(p["map"], arrays, path, f"node {item.get('name')!r}, map"),
+            stages=tuple(
+                _layer(st, arrays, path, f"node {item.get('name')!r}, stage")
+                for st in p.get("stages", ())
+            ),
         )
         for p in item["projections"]
     )
@@ -269,12 +267,19 @@ def load_network_and_simulation(
     header, arrays = _read(path)
     try:
         doc = header["network"]
+        check_shape(doc["input_shape"], what=f"{path}: input size")
         if "nodes" in doc and header["version"] >= 2:
+            check_count(len(doc["nodes"]), "layers", what=f"{path}: number of nodes")
             structure: dict[str, Any] = {
                 "nodes": tuple(_node(item, arrays, path) for item in doc["nodes"])
             }
         else:
-            structure = {"layers": tuple(_layer(item, arrays, path) for item in doc["layers"])}
+            check_count(len(doc["layers"]), "layers", what=f"{path}: number of layers")
+            structure = {
+                "layers": tuple(
+                    _layer(item, arrays, path, f"layer {i}") for i, item in enumerate(doc["layers"])
+                )
+            }
         network = Network(
             input_shape=tuple(doc["input_shape"]),
             max_rate=doc.get("max_rate"),
@@ -285,7 +290,13 @@ def load_network_and_simulation(
         if header.get("simulation") is not None:
             s = header["simulation"]
             enc = dict(s["encoder"])
-            enc_cls = _ENCODERS[enc.pop("type")]
+            kind = enc.pop("type", None)
+            enc_cls = _ENCODERS.get(kind) if isinstance(kind, str) else None
+            if enc_cls is None:
+                raise FileFormatError(
+                    f"{path}: simulation encoder has unknown type {kind!r}; known types: "
+                    f"{', '.join(_ENCODERS)}"
+                )
             counts = s["readout"]["counts"]
             simulation = Simulation(
                 steps=s["steps"],
@@ -297,8 +308,9 @@ def load_network_and_simulation(
                     traces=tuple(s["readout"]["traces"]),
                 ),
             )
+        check_network_size(network, where=str(path))
     except FileFormatError:
         raise
-    except (LifBridgeError, KeyError, TypeError, ValueError) as exc:
+    except _INVALID as exc:
         raise FileFormatError(f"{path}: invalid network description ({exc})") from exc
     return network, simulation

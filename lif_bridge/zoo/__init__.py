@@ -5,7 +5,7 @@ without bias (the paper trains them so; see ``shared/spec/mapping.md`` §7):
 
 - :func:`paper_mlp`: 784-600-10 fully connected net for MNIST (experiment FC),
 - :func:`paper_cnn`: the Table 5 ConvNet for MNIST (experiment CNN),
-- :func:`digits_mlp`: a small 64-64-10 net for scikit-learn's 8×8 digits (quick demos).
+- :func:`digits_mlp`: a small 64-64-10 net for the shipped 8×8 digits (quick demos).
 
 Trained weights ship beside this file as compressed float32 ``.npz`` archives whose keys are the
 models' ``state_dict`` keys, so they can be read without torch (:func:`load_state_npz`).
@@ -18,7 +18,6 @@ factories and :func:`pretrained` do.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lif_bridge.errors import DataError, FileFormatError, ValidationError
+from lif_bridge.fileio import atomic_path
 
 if TYPE_CHECKING:
     from torch import nn
@@ -109,7 +109,7 @@ def paper_cnn() -> nn.Sequential:
 
 
 def digits_mlp() -> nn.Sequential:
-    """A small net for scikit-learn's 8×8 digits: 64-64-10, ReLU hidden layer, no bias.
+    """A small net for the shipped 8×8 digits: 64-64-10, ReLU hidden layer, no bias.
 
     Returns
     -------
@@ -286,7 +286,8 @@ def load_state_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
 
 
 def save_state_npz(state: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Write weights as a compressed float32 ``.npz``, atomically (temp file + ``os.replace``).
+    """Write weights as a compressed float32 ``.npz``, atomically, umask honoured
+    (:func:`lif_bridge.fileio.atomic_path`).
 
     Parameters
     ----------
@@ -306,17 +307,8 @@ def save_state_npz(state: Mapping[str, Any], path: str | os.PathLike[str]) -> Pa
         if hasattr(value, "detach"):
             value = value.detach().cpu().numpy()
         arrays[str(key)] = np.asarray(value, dtype=np.float32)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".npz.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
     return path
 
 

@@ -126,11 +126,33 @@ def test_constant_current_repeats_p() -> None:
 
 
 def test_spike_probability_clips_and_scales() -> None:
-    """p = clip(x · max_rate · dt, 0, 1)."""
-    x = np.array([-0.5, 0.0, 0.2, 0.5, 1.0, 3.0])
+    """p = clip(x · max_rate · dt, 0, 1) for x in [0, 1]."""
+    x = np.array([0.0, 0.2, 0.5, 1.0])
     np.testing.assert_allclose(
-        spike_probability(x, 50.0, 0.01), [0.0, 0.0, 0.1, 0.25, 0.5, 1.0], rtol=0, atol=1e-15
+        spike_probability(x, 50.0, 0.01), [0.0, 0.1, 0.25, 0.5], rtol=0, atol=1e-15
     )
+    np.testing.assert_allclose(spike_probability(x, 300.0, 0.01), [0.0, 0.6, 1.0, 1.0], atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("x", "match"),
+    [
+        (np.array([0.0, 255.0]), r"\[0, 255\] \(uint8 images\? divide by 255\)"),
+        (np.array([-0.5, 0.5]), r"\[-0.5, 0.5\]; scale them"),
+    ],
+)
+def test_inputs_outside_unit_interval_refused(x: np.ndarray, match: str) -> None:
+    """uint8 images and negative inputs are refused (a rate code cannot carry them)."""
+    with pytest.raises(ValidationError, match=match):
+        spike_probability(x, 100.0, 0.01)
+
+
+def test_scale_to_unit() -> None:
+    from lif_bridge.network.encoders import scale_to_unit
+
+    np.testing.assert_array_equal(scale_to_unit(np.array([0, 51, 255])), [0.0, 0.2, 1.0])
+    np.testing.assert_array_equal(scale_to_unit(np.array([-1.0, 1.0])), [0.0, 1.0])
+    np.testing.assert_array_equal(scale_to_unit(np.full(3, 7.0)), np.zeros(3))
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])

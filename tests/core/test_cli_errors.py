@@ -1,0 +1,197 @@
+"""Hostile or mistaken input on the command line: one line naming the parameter, exit 2.
+
+Huge runs (``--steps 1e12``, ``--rates 1e12``) refused with an estimate; inputs outside [0, 1]
+refused unless ``--scale-inputs``; overflowing numbers refused and ``--json`` never prints
+``Infinity``/``NaN``; bad backend options; ``--help`` texts; complex and NaN weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lif_bridge.cli import build_parser, main
+from lif_bridge.cli.common import emit
+from lif_bridge.errors import ConversionError, ValidationError
+from lif_bridge.network import Dense, Network, Neurons
+from lif_bridge.network.io import save_network
+
+
+def _one_line(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "Traceback" not in err
+    for n in needles:
+        assert n in err, err
+    return err
+
+
+@pytest.fixture
+def net_file(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(2)
+    net = Network(input_shape=(4,), layers=(Dense(weight=rng.random((3, 4)), neurons=Neurons()),))
+    return save_network(tmp_path / "net.npz", net)
+
+
+def _data(tmp_path: Path, x: np.ndarray) -> Path:
+    path = tmp_path / "x.npz"
+    np.savez(path, x=x)
+    return path
+
+
+def test_steps_in_exponent_notation_refused_with_an_estimate(
+    net_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _data(tmp_path, np.full((2, 4), 0.5))
+    assert main(["run", str(net_file), "--data", str(data), "--steps", "1e12"]) == 2
+    _one_line(capsys, "--steps = 1,000,000,000,000", "memory", "LIF_BRIDGE_LIMIT_")
+
+
+def test_transfer_huge_rates_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["transfer", "--weights", "0.5", "--g-l", "1", "--rates", "1e12", "--json"])
+    assert code == 2
+    _one_line(capsys, "rates", "input events", "LIF_BRIDGE_LIMIT_EVENTS")
+
+
+@pytest.mark.parametrize(
+    ("x", "needle"), [(np.full((2, 4), 255.0), "divide by 255"), (np.full((2, 4), -0.5), "[-0.5")]
+)
+def test_inputs_outside_unit_interval_refused(
+    net_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], x: np.ndarray, needle: str
+) -> None:
+    data = _data(tmp_path, x)
+    assert main(["run", str(net_file), "--data", str(data), "--steps", "5"]) == 2
+    _one_line(capsys, "inputs must lie in [0, 1]", needle, "--scale-inputs")
+
+
+def test_scale_inputs_runs_uint8_images(
+    net_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    x = np.array([[0, 51, 102, 255], [255, 0, 0, 0]], dtype=np.uint8)
+    data = _data(tmp_path, x)
+    args = ["run", str(net_file), "--data", str(data), "--steps", "20", "--json", "--no-progress"]
+    assert main([*args, "--scale-inputs"]) == 0
+    scaled = json.loads(capsys.readouterr().out)
+    np.savez(data, x=x / 255.0)
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["agreement"] == scaled["agreement"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["map", "--weights", "0.1", "--inverse", "--g-l", "1e308", "--json"],
+        ["map", "--weights", "0.5", "--bias=-1e308", "--c-m", "1e-300", "--v-th", "1e300"],
+    ],
+)
+def test_overflow_refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = _one_line(capsys)
+    assert "g_l" in err or "bias" in err or "v_th" in err
+
+
+def test_json_never_prints_infinity_or_nan(capsys: pytest.CaptureFixture[str]) -> None:
+    emit({"a": float("inf"), "b": [np.float64("nan"), 1.0], "c": np.array([np.inf])}, True, "")
+    out = capsys.readouterr().out
+    assert "Infinity" not in out and "NaN" not in out
+    assert json.loads(out) == {"a": None, "b": [None, 1.0], "c": [None]}
+    assert main(["map", "--weights", "0.5", "--inverse", "--g-l", "0", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tau_m"] is None
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_batch_size_zero_or_negative_refused(
+    net_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    data = _data(tmp_path, np.full((2, 4), 0.5))
+    argv = ["run", str(net_file), "--data", str(data), "--steps", "5", f"--batch-size={value}"]
+    assert main(argv) == 2
+    _one_line(capsys, "batch_size (--batch-size) must be an int >= 1")
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run"]) == 2
+    _one_line(capsys, "lif-bridge run", "NET", "--help")
+    assert main(["run", "n.npz", "--steps", "many"]) == 2
+    _one_line(capsys, "--steps", "must be an integer")
+
+
+def _subparsers() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser(["run"])
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def test_every_command_has_a_description_and_every_option_help() -> None:
+    missing = []
+    for name, p in _subparsers().items():
+        if not p.description:
+            missing.append(f"{name}: description")
+        missing += [
+            f"{name} {a.option_strings or a.dest}"
+            for a in p._actions
+            if not a.help and not isinstance(a, argparse._HelpAction)
+        ]
+    assert missing == []
+
+
+def test_backend_lists_its_choices_from_the_entry_points() -> None:
+    from lif_bridge.backend import available_backends
+
+    names = available_backends()
+    run_help = _subparsers()["run"].format_help()
+    assert "{" + ",".join(names) + "}" in run_help.replace("\n", "").replace(" ", "")
+    assert "Simulate a network file" in run_help
+
+
+def test_complex_weights_refused() -> None:
+    with pytest.raises(ValidationError, match="complex numbers"):
+        Dense(weight=np.ones((2, 2)) * (1 + 1j))
+    with pytest.raises(ValidationError, match="complex numbers"):
+        Neurons(g_l=np.array([1 + 2j]))
+
+
+@pytest.mark.torch
+def test_torchscript_with_nan_weights_refused(tmp_path: Path) -> None:
+    import torch
+    from torch import nn
+
+    import lif_bridge as lb
+
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    with torch.no_grad():
+        model[2].weight[0, 0] = float("nan")
+    path = tmp_path / "nan.pt"
+    torch.jit.save(torch.jit.script(model), str(path))
+    with pytest.raises(ConversionError, match=r"parameter '2\.weight' holds 1 NaN") as info:
+        lb.from_torch(str(path), input_shape=(4,))
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.torch
+def test_torch_errors_carry_no_traceback(tmp_path: Path) -> None:
+    """A TorchScript model that fails on the input shape: one line, no scripted traceback."""
+    import torch
+    from torch import nn
+
+    import lif_bridge as lb
+
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    path = tmp_path / "m.pt"
+    torch.jit.save(torch.jit.script(model), str(path))
+    with pytest.raises(ConversionError) as info:
+        lb.from_torch(str(path), input_shape=(5,))
+    assert "\n" not in str(info.value) and "Traceback" not in str(info.value)
+    assert len(str(info.value)) < 600
+
+
+@pytest.mark.torch
+def test_factory_without_weights_warns() -> None:
+    import lif_bridge as lb
+
+    with pytest.warns(UserWarning, match="weights its factory created"):
+        lb.from_torch("lif_bridge.zoo:digits_mlp", input_shape=(1, 8, 8))
