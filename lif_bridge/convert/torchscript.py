@@ -148,13 +148,13 @@ def rebuild_scripted(script: Any, input_shape: tuple[int, ...]) -> nn.Module:
                 "model as nn.Sequential of standard layers (or use module:factory with weights)"
             )
         leaves.append((path.replace(".", "_"), _rebuild_leaf(sub, path)))
-    _check_script_finite(script)
     model = nn.Sequential(OrderedDict(leaves)).eval()
     _check_same(script, model, input_shape, "chain of its layers")
     return model
 
 
 def _check_same(script: Any, model: nn.Module, input_shape: tuple[int, ...], what: str) -> None:
+    _check_script_finite(script)  # before the scripted model runs (NaN breaks the comparison)
     gen = torch.Generator().manual_seed(0)
     x = torch.rand((4, *input_shape), generator=gen)
     try:
