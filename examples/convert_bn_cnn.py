@@ -8,7 +8,7 @@ T = 300 steps of dt = 0.01 s, max_rate = 100 Hz::
     python examples/convert_bn_cnn.py --train      # (re)train, write the weights
     python examples/convert_bn_cnn.py              # convert + simulate the shipped weights
 
-The weights live in ``tests/core/convert/data/bn_cnn.npz`` (state_dict keys, float32), read by
+The weights live in ``lif_bridge/zoo/bn_cnn.npz`` (state_dict keys, float32), read by
 the slow test ``tests/core/convert/test_acceptance.py``. MNIST is read from --data-dir or
 $LIF_BRIDGE_DATA_DIR.
 """
@@ -28,7 +28,7 @@ import lif_bridge as lb
 from lif_bridge.data import load_dataset
 from lif_bridge.zoo import load_state_npz, save_state_npz
 
-WEIGHTS = Path(__file__).resolve().parents[1] / "tests/core/convert/data/bn_cnn.npz"
+WEIGHTS = Path(__file__).resolve().parents[1] / "lif_bridge/zoo/bn_cnn.npz"
 
 
 def bn_cnn() -> nn.Sequential:

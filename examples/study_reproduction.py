@@ -8,8 +8,8 @@ each with ``report.md``, ``table.csv``/``table.json`` and figures:
   300 steps, regular and Poisson coding; and the paper's free leak g_l = 0, 1, 3, 10 S;
 * ``norm_<net>``: max / percentile (99.9) / l4 normalisation under regular and Poisson coding
   at T = 16, 32, 100, 300 steps, for the zoo nets (paper_mlp, paper_cnn, digits_mlp) and a
-  CNN with biases and batch norm (weights of ``examples/convert_bn_cnn.py``; needs torch to
-  trace it, the workers do not);
+  CNN with biases and batch norm (weights of ``examples/convert_bn_cnn.py``, folded in NumPy
+  by :func:`lif_bridge.experiments.study.bn_cnn_raw`; no torch);
 * ``biased_leak_vs_current``: leak vs current on a digits MLP with non-positive biases
   (:func:`lif_bridge.experiments.study.biased_digits_mlp`; ``lif-bridge reproduce study`` runs
   this and the zoo studies at small sizes, in-process);
@@ -26,35 +26,13 @@ MNIST is read from --data-dir or $LIF_BRIDGE_DATA_DIR.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
 from lif_bridge.data import load_dataset
-from lif_bridge.experiments.study import NORM_GRID, biased_digits_mlp
-from lif_bridge.network import Network
+from lif_bridge.experiments.study import NORM_GRID, biased_digits_mlp, bn_cnn_raw
 from lif_bridge.study import run_sweep
 from lif_bridge.study.report import write_sweep_report
 from lif_bridge.zoo import raw_network
-
-BN_WEIGHTS = Path(__file__).resolve().parents[1] / "tests/core/convert/data/bn_cnn.npz"
-
-
-def bn_cnn_raw() -> Network:
-    """The batch-norm CNN as a raw description (torch traces it; weights W, biases b)."""
-    import torch
-    from convert_bn_cnn import bn_cnn  # examples/ is on the path when run as a script
-
-    import lif_bridge as lb
-    from lif_bridge.zoo import load_state_npz
-
-    model = bn_cnn()
-    state = {k: torch.from_numpy(v.copy()) for k, v in load_state_npz(BN_WEIGHTS).items()}
-    state = {k: v.long() if k.endswith("num_batches_tracked") else v for k, v in state.items()}
-    model.load_state_dict(state)
-    # rates equal activations (max_rate = layer_rate = 1, no normalisation): the raw view
-    net = lb.from_torch(model.eval(), input_shape=(1, 28, 28), max_rate=1.0, layer_rate=1.0)
-    meta = {k: v for k, v in net.metadata.items() if k != "conversion"}
-    return dataclasses.replace(net, max_rate=None, metadata=meta)
 
 
 def main() -> None:

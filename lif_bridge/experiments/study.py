@@ -9,7 +9,8 @@ Two questions the paper raises but does not tabulate side by side:
   biases (the digits MLP; a net with positive biases cannot put them in a leak and its leak
   points fail with an error row, reported as such);
 * **the normalisations** (max, percentile 99.9, the ``l4`` rule of
-  :mod:`lif_bridge.convert.normalize`) under regular and Poisson coding at T = 16, 32, 100, 300.
+  :mod:`lif_bridge.convert.normalize`) under regular and Poisson coding at T = 16, 32, 100, 300,
+  on the zoo nets and a CNN with biases and batch norm (:func:`bn_cnn_raw`).
 
 Every point is one row of a sweep folder under ``OUT/study/<name>/`` (``table.csv``,
 ``report.md``, figures), written as it finishes, so an interrupted ``reproduce`` resumes. Here
@@ -23,6 +24,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,12 +33,22 @@ from lif_bridge.convert.scale import convert_network
 from lif_bridge.data import load_dataset
 from lif_bridge.errors import LifBridgeError
 from lif_bridge.experiments._common import Context, Stopwatch, row
-from lif_bridge.network import Dense, Flatten, Network
+from lif_bridge.network import AvgPool2d, Conv2d, Dense, Flatten, MaxPool2d, Network
 from lif_bridge.study import run_sweep
 from lif_bridge.study.report import leak_vs_current, write_sweep_report
 from lif_bridge.zoo import raw_network
 
-__all__ = ["NORM_GRID", "STUDIES", "Study", "biased_digits_mlp", "run", "run_study", "summary_rows"]
+__all__ = [
+    "BN_EPS",
+    "NORM_GRID",
+    "STUDIES",
+    "Study",
+    "biased_digits_mlp",
+    "bn_cnn_raw",
+    "run",
+    "run_study",
+    "summary_rows",
+]
 
 #: The normalisation grid (every net).
 NORM_GRID: dict[str, list[Any]] = {
@@ -88,6 +100,9 @@ STUDIES: dict[str, Study] = {
     "norm_paper_mlp": Study("paper_mlp", NORM_GRID, "paper MLP: max / percentile / l4"),
     "norm_digits_mlp": Study("digits_mlp", NORM_GRID, "digits MLP: max / percentile / l4"),
     "norm_paper_cnn": Study("paper_cnn", NORM_GRID, "paper CNN: max / percentile / l4"),
+    "norm_bn_cnn": Study(
+        "bn_cnn", NORM_GRID, "BN CNN (biases, batch norm, max + avg pool): max / percentile / l4"
+    ),
 }
 
 
@@ -143,7 +158,55 @@ def biased_digits_mlp(seed: int = 0) -> Network:
     return build()
 
 
+#: Batch-norm epsilon of the trained BN CNN (torch's default).
+BN_EPS = 1e-5
+
+
+def bn_cnn_raw() -> Network:
+    """The BN CNN of ``examples/convert_bn_cnn.py`` as a raw description, folded in NumPy.
+
+    conv 8@5×5 (padding 2) + BN, ReLU, max pool 2, conv 16@5×5 (padding 2) + BN, ReLU, average
+    pool 2, flatten, fc 64, ReLU, fc 10, with the shipped weights (``lif_bridge/zoo/
+    bn_cnn.npz``). Each batch norm (eval mode) folds into its convolution: with
+    ``s = γ / sqrt(σ² + ε)``, ``W' = s·W`` (per output channel) and ``b' = s·(b − μ) + β``.
+    """
+    from lif_bridge.zoo import load_state_npz
+
+    w = {
+        k: np.asarray(v, dtype=np.float64)
+        for k, v in load_state_npz(Path(__file__).parents[1] / "zoo" / "bn_cnn.npz").items()
+    }
+
+    def folded(conv: str, bn: str) -> tuple[np.ndarray, np.ndarray]:
+        s = w[f"{bn}.weight"] / np.sqrt(w[f"{bn}.running_var"] + BN_EPS)
+        weight = w[f"{conv}.weight"] * s[:, None, None, None]
+        return weight, s * (w[f"{conv}.bias"] - w[f"{bn}.running_mean"]) + w[f"{bn}.bias"]
+
+    w1, b1 = folded("conv1", "bn1")
+    w2, b2 = folded("conv2", "bn2")
+    return Network(
+        input_shape=(1, 28, 28),
+        layers=(
+            Conv2d(name="conv1", weight=w1, padding=2, ann_bias=b1),
+            MaxPool2d(name="pool1", kernel_size=2),
+            Conv2d(name="conv2", weight=w2, padding=2, ann_bias=b2),
+            AvgPool2d(name="pool2", kernel_size=2),
+            Flatten(name="flatten"),
+            Dense(name="fc1", weight=w["fc1.weight"], ann_bias=w["fc1.bias"]),
+            Dense(
+                name="fc2",
+                weight=w["fc2.weight"],
+                ann_bias=w["fc2.bias"],
+                ann_activation="identity",
+            ),
+        ),
+        metadata={"source": "lif_bridge.experiments.study:bn_cnn_raw"},
+    )
+
+
 def _source(name: str) -> Network:
+    if name == "bn_cnn":
+        return bn_cnn_raw()
     return biased_digits_mlp() if name == "biased_digits_mlp" else raw_network(name)
 
 

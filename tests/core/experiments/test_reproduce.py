@@ -116,3 +116,32 @@ def test_study_rows_come_from_sweeps(tmp_path: Path, mnist_dir: str) -> None:
     assert any("leak − current" in r["quantity"] for r in lines)
     again = run_study(ctx, "q", study)  # resumed: nothing recomputed, same rows
     assert again["rows"] == first["rows"]
+
+
+@pytest.mark.torch
+def test_bn_cnn_raw_folds_like_the_torch_import() -> None:
+    """The NumPy batch-norm fold of the STUDY's BN CNN computes the trained torch model."""
+    import importlib.util
+
+    import torch
+
+    from lif_bridge.ann import ann_forward
+    from lif_bridge.experiments.study import bn_cnn_raw
+    from lif_bridge.zoo import load_state_npz
+
+    root = Path(__file__).resolve().parents[3]
+    spec = importlib.util.spec_from_file_location(
+        "convert_bn_cnn", root / "examples/convert_bn_cnn.py"
+    )
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    model = example.bn_cnn()
+    state = {k: torch.from_numpy(v.copy()) for k, v in load_state_npz(example.WEIGHTS).items()}
+    state = {k: v.long() if k.endswith("num_batches_tracked") else v for k, v in state.items()}
+    model.load_state_dict(state)
+    x = np.random.default_rng(0).random((5, 1, 28, 28))
+    with torch.no_grad():
+        want = model.eval()(torch.from_numpy(x).float()).double().numpy()
+    got = ann_forward(bn_cnn_raw(), x, units="ann")
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
