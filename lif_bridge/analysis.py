@@ -188,16 +188,19 @@ def synaptic_operations(network: Network, result: Result, input_spikes: np.ndarr
     """
     total = np.zeros(len(input_spikes))
     for pop in network.populations:
-        src = (
-            input_spikes if pop.source < 0 else result.counts[network.populations[pop.source].name]
-        )
-        shape = pop.source_shape
-        for gate in pop.gates:
-            # Upper bound: every source spike goes through all of its windows.
-            win = pool_windows(gate, shape)
-            src = np.asarray(src, dtype=np.float64)[:, win].sum(axis=2)
-            shape = gate.output_shape(shape)
-        m = population_matrix(pop.layer, pop.linear_stages, pop.gated_shape)
-        fanout = np.diff(m.tocsc().indptr)
-        total += np.asarray(src, dtype=np.float64) @ fanout
+        for edge in pop.projections:  # every incoming projection (a chain has one)
+            src = (
+                input_spikes
+                if edge.source < 0
+                else result.counts[network.populations[edge.source].name]
+            )
+            shape = edge.source_shape
+            for gate in edge.gates:
+                # Upper bound: every source spike goes through all of its windows.
+                win = pool_windows(gate, shape)
+                src = np.asarray(src, dtype=np.float64)[:, win].sum(axis=2)
+                shape = gate.output_shape(shape)
+            m = population_matrix(edge.map, edge.linear_stages, edge.gated_shape)
+            fanout = np.diff(m.tocsc().indptr)
+            total += np.asarray(src, dtype=np.float64) @ fanout
     return total

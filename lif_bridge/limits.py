@@ -245,11 +245,20 @@ def estimate_run(
 
 
 def _synapses_bound(pop: Any) -> int:
-    """Synapses of a population, from shapes only (convolutions: padding taps included)."""
-    weight_shape = tuple(int(d) for d in pop.layer.weight.shape)
-    if len(weight_shape) == 2:  # dense: one synapse per weight
-        return math.prod(weight_shape)
-    return math.prod(int(d) for d in pop.shape) * math.prod(weight_shape[1:])
+    """Synapses of a population over its projections, from shapes only (convolutions: padding
+    taps included; an identity map: one per unit)."""
+    total = 0
+    for edge in pop.projections:
+        weight = getattr(edge.map, "weight", None)
+        if weight is None:  # Identity
+            total += math.prod(int(d) for d in pop.shape)
+            continue
+        weight_shape = tuple(int(d) for d in weight.shape)
+        if len(weight_shape) == 2:  # dense: one synapse per weight
+            total += math.prod(weight_shape)
+        else:
+            total += math.prod(int(d) for d in pop.shape) * math.prod(weight_shape[1:])
+    return total
 
 
 def check_run(

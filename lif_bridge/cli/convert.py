@@ -100,8 +100,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _convert(args: argparse.Namespace) -> int:
     from lif_bridge import Neurons, save_network
-    from lif_bridge.connectivity import synapse_count
     from lif_bridge.fileio import check_writable
+    from lif_bridge.network.summary import map_synapses
 
     calibration = None
     if args.coding == "ttfs" and not args.calibrate_on:
@@ -169,19 +169,20 @@ def _convert(args: argparse.Namespace) -> int:
     layers = []
 
     n_neurons = n_syn = 0
-    for pop in net.populations:
-        syn = synapse_count(pop.layer, pop.input_shape)
+    for pop in net.populations:  # every incoming projection (a chain has one)
+        syn = sum(map_synapses(e.map, e.input_shape) for e in pop.projections)
         n_neurons += pop.size
         n_syn += syn
         layers.append(
             {
                 "name": pop.name,
-                "type": type(pop.layer).__name__,
+                "type": "+".join(type(e.map).__name__ for e in pop.projections),
+                "sources": [e.source_name for e in pop.projections],
                 "shape": list(pop.shape),
                 "neurons": pop.size,
                 "synapses": syn,
-                "activation": pop.layer.ann_activation,
-                "rate_scale": pop.layer.rate_scale,
+                "activation": pop.ann_activation,
+                "rate_scale": pop.rate_scale,
             }
         )
     conv = net.metadata["conversion"]

@@ -228,23 +228,31 @@ def from_torch(
 
     module = load_model(model, input_shape=shape, weights=weights)
     _check_finite(module)
-    ann = fold_ops(_read_ops(module, shape, coding))
-    raw = _assemble(
-        ann,
-        shape,
-        [a.weight for a in ann],
-        [Neurons() for _ in ann],
-        [a.bias for a in ann],
-        [1.0] * len(ann),
-        None,
-        {},
-    )
+    read = _read_ops(module, shape, coding)
+    if isinstance(read, list):  # a chain
+        ann = fold_ops(read)
+        raw = _assemble(
+            ann,
+            shape,
+            [a.weight for a in ann],
+            [Neurons() for _ in ann],
+            [a.bias for a in ann],
+            [1.0] * len(ann),
+            None,
+            {},
+        )
+        folded = {a.name: a.folded for a in ann if a.folded}
+    else:  # a graph: one node per population, one projection per summed/concatenated term
+        from lif_bridge.convert.assemble_graph import assemble_graph
+
+        raw = assemble_graph(read, shape)
+        folded = {}
     _check_ann_view(raw, module, shape)
     metadata = {
         "source": _describe(model),
         "conversion": {
             "converter": "lif_bridge.convert.torch.from_torch",
-            "folded_batchnorm": {a.name: a.folded for a in ann if a.folded},
+            "folded_batchnorm": folded,
         },
     }
     if coding == "ttfs":
@@ -265,8 +273,8 @@ def from_torch(
     )
 
 
-def _read_ops(module: Any, shape: tuple[int, ...], coding: str) -> list[Any]:
-    """The model's ops as a chain; a graph (adds, concatenations) is folded and refused here."""
+def _read_ops(module: Any, shape: tuple[int, ...], coding: str) -> Any:
+    """The model's ops as a chain (a list), or its folded graph populations (a tuple)."""
     if is_exported(module):
         from lif_bridge.convert.export import exported_steps, program_io
 
@@ -283,14 +291,14 @@ def _read_ops(module: Any, shape: tuple[int, ...], coding: str) -> list[Any]:
         from lif_bridge.convert.graph_fold import fold_graph
 
         pops = fold_graph(steps, first, result, shape)  # refuses what a graph cannot express
-        joined = sorted({t.source for p in pops if len(p.terms) > 1 for t in p.terms})
-        raise ConversionError(
-            f"the model is a graph ({len(pops)} populations; sources summed or concatenated: "
-            f"{', '.join(joined)}); its graph description is built "
-            "(lif_bridge.convert.assemble_graph), but normalisation, the ANN-view check and the "
-            "backends do not run graphs in this build yet"
-            + (" (and coding='ttfs' converts chains only)" if coding == "ttfs" else "")
-        )
+        if coding == "ttfs":
+            joined = sorted({t.source for p in pops if len(p.terms) > 1 for t in p.terms})
+            raise ConversionError(
+                f"the model is a graph (sources summed or concatenated: {', '.join(joined)}); "
+                "coding='ttfs' converts chains only (residual adds need aligned windows, "
+                "lif_bridge.ttfs.semantics); use coding='rate'"
+            )
+        return tuple(pops)
     return as_chain(steps, first, result, what)
 
 

@@ -231,3 +231,25 @@ def test_folded_graph_assembles_into_a_graph_network(name: str, tmp_path: Path) 
         np.testing.assert_allclose(conv.map.weight, want, rtol=1e-6)
     path = lb.save_network(tmp_path / "g.npz", net)
     assert lb.load_network(path) == net
+
+
+@pytest.mark.parametrize("name", ["mnist_resnet", "mnist_inception"])
+def test_from_torch_converts_graphs_end_to_end(name: str) -> None:
+    """Normalised conversion of a graph: its ANN view is the model, and it runs on the reference."""
+    from lif_bridge.ann import ann_forward
+    from lif_bridge.network import Readout, Simulation
+    from lif_bridge.zoo.graph_nets import GRAPH_NETS
+
+    torch.manual_seed(0)
+    model = _randomised(GRAPH_NETS[name]()).eval()
+    calib = np.random.default_rng(0).random((16, 1, 28, 28))
+    net = lb.from_torch(model, input_shape=(1, 28, 28), normalize="percentile", calibration=calib)
+    assert not net.is_chain
+    x = np.random.default_rng(1).random((3, 1, 28, 28))
+    with torch.no_grad():
+        want = model(torch.from_numpy(x).float()).double().numpy()
+    np.testing.assert_allclose(ann_forward(net, x, units="ann"), want, rtol=1e-4, atol=1e-4)
+    sim = Simulation(steps=20, readout=Readout(counts="all"))
+    res = lb.simulate(net, x, sim, "reference", progress=False)
+    assert res.output_counts.shape == (3, 10)
+    assert all(res.counts[p.name].sum() > 0 for p in net.populations[:-1])  # spikes flow
