@@ -79,7 +79,11 @@ def blocks() -> list[Block]:
 
 
 PIP_SHIM = r"""#!/usr/bin/env python3
-import os, re, sys, tomllib
+import os, re, sys
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 root = os.environ["README_REPO"]
 extras = set(tomllib.load(open(os.path.join(root, "pyproject.toml"), "rb"))["project"]
              ["optional-dependencies"])
