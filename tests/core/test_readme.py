@@ -8,7 +8,8 @@ language are pictures (diagrams, trees) and are not run.
 
 An HTML comment on the line before a block marks it: ``<!-- readme-test: torch -->`` (or
 ``slow``, ``brian2``, ``lava``; several separated by commas) gives the test those pytest
-markers; ``<!-- readme-test: skip (REASON) -->`` keeps it out, with the reason shown.
+markers; ``<!-- readme-test: ci (REASON) -->`` marks the test command itself: it is checked
+to be what ``.ci/run`` runs, not run again here.
 
 Blocks not marked ``torch`` run with torch hidden (an importable ``torch`` that raises
 ``ImportError``), as on the README's main install, which has no torch.
@@ -46,7 +47,7 @@ class Block:
     lang: str
     code: str
     marks: tuple[str, ...]
-    skip: str | None
+    ci: str | None
 
 
 def blocks() -> list[Block]:
@@ -66,14 +67,14 @@ def blocks() -> list[Block]:
         prev = lines[start - 1] if start > 0 else ""
         tag = MARK.search(prev)
         marks: tuple[str, ...] = ()
-        skip = None
+        ci = None
         if tag:
             text = tag.group(1)
-            if text.startswith("skip"):
-                skip = text[4:].strip(" ()") or "marked skip"
+            if text.startswith("ci"):
+                ci = text[2:].strip(" ()") or "the CI command"
             else:
                 marks = tuple(t.strip() for t in text.split(",") if t.strip())
-        out.append(Block(start + 1, lang, "\n".join(lines[start + 1 : j]) + "\n", marks, skip))
+        out.append(Block(start + 1, lang, "\n".join(lines[start + 1 : j]) + "\n", marks, ci))
         i = j + 1
     return out
 
@@ -111,8 +112,6 @@ def _params() -> list[object]:
         if not b.lang:
             continue
         marks = [getattr(pytest.mark, m) for m in b.marks]
-        if b.skip:
-            marks.append(pytest.mark.skip(reason=f"README line {b.line}: {b.skip}"))
         out.append(pytest.param(b, id=f"line{b.line}-{b.lang}", marks=marks))
     return out
 
@@ -159,6 +158,10 @@ def test_readme_block_runs(block: Block, tmp_path: Path) -> None:
     """The block runs as written (exit status 0) in an empty folder."""
     if block.lang == "toml":
         tomllib.loads(block.code)
+        return
+    if block.ci:  # the test command itself: CI runs it; here it must be exactly that command
+        ci = [ln for ln in (ROOT / ".ci/run").read_text().splitlines() if ln.startswith("bash ")]
+        assert ci == [block.code.strip()], f"README line {block.line} is not what .ci/run runs"
         return
     assert block.lang in ("python", "bash"), f"README line {block.line}: unknown {block.lang!r}"
     cmd = (
