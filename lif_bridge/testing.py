@@ -24,7 +24,15 @@ from lif_bridge.network import (
     concat_projections,
 )
 
-__all__ = ["ARCHITECTURES", "GRAPHS", "random_graph", "random_inputs", "random_network"]
+__all__ = [
+    "ARCHITECTURES",
+    "GRAPHS",
+    "random_graph",
+    "random_inputs",
+    "random_network",
+    "small_conv_net",
+    "small_mlp",
+]
 
 #: Names of the architectures :func:`random_network` builds.
 ARCHITECTURES = ("dense", "conv_avg", "conv_max", "mixed")
@@ -216,3 +224,28 @@ def random_graph(
     else:
         raise ValueError(f"unknown graph {architecture!r}; choose from {GRAPHS}")
     return Network(input_shape=shape, nodes=tuple(nodes))
+
+
+def small_mlp(n_in: int = 4, hidden: int = 3, out: int = 2) -> Network:
+    """A two-layer dense network with fixed weights."""
+    rng = np.random.default_rng(0)
+    return Network(
+        input_shape=(n_in,),
+        layers=(
+            Dense(weight=rng.normal(size=(hidden, n_in))),
+            Dense(weight=rng.normal(size=(out, hidden))),
+        ),
+    )
+
+
+def small_conv_net() -> Network:
+    """conv (1x6x6 -> 2x4x4), max pool, flatten, dense."""
+    return Network(
+        input_shape=(1, 6, 6),
+        layers=(
+            Conv2d(weight=np.ones((2, 1, 3, 3))),
+            MaxPool2d(kernel_size=2),
+            Flatten(),
+            Dense(weight=np.ones((3, 8))),
+        ),
+    )

@@ -9,46 +9,17 @@ import pytest
 
 from lif_bridge import (
     AvgPool2d,
-    ConstantCurrent,
     Conv2d,
     Dense,
     Flatten,
     MaxPool2d,
     Network,
     Neurons,
-    Poisson,
-    Readout,
-    RegularRate,
     Simulation,
     ValidationError,
 )
-from lif_bridge.network import check_inputs
-
-
-def _mlp(n_in: int = 4, hidden: int = 3, out: int = 2) -> Network:
-    """A two-layer dense network with fixed weights."""
-    rng = np.random.default_rng(0)
-    return Network(
-        input_shape=(n_in,),
-        layers=(
-            Dense(weight=rng.normal(size=(hidden, n_in))),
-            Dense(weight=rng.normal(size=(out, hidden))),
-        ),
-    )
-
-
-def _conv_net() -> Network:
-    """conv (1x6x6 -> 2x4x4), max pool, flatten, dense."""
-    return Network(
-        input_shape=(1, 6, 6),
-        layers=(
-            Conv2d(weight=np.ones((2, 1, 3, 3))),
-            MaxPool2d(kernel_size=2),
-            Flatten(),
-            Dense(weight=np.ones((3, 8))),
-        ),
-    )
-
+from lif_bridge.testing import small_conv_net as _conv_net
+from lif_bridge.testing import small_mlp as _mlp
 
 # --------------------------------------------------------------------------- weights
 
@@ -142,74 +113,6 @@ def test_conv_hyperparameters_validated() -> None:
         Conv2d(name="c", weight=w, groups=0)
     with pytest.raises(ValidationError, match=r"divisible by groups"):
         Conv2d(name="c", weight=np.ones((3, 1, 3, 3)), groups=2)
-
-
-# --------------------------------------------------------------------------- neurons
-
-
-def test_per_neuron_array_of_wrong_length_names_layer() -> None:
-    """Per-neuron parameters must have one value per neuron of the layer they sit in."""
-    with pytest.raises(
-        ValidationError,
-        match=r"Dense 'dense0': per-neuron parameters have 2 values but the layer has 3 neurons",
-    ):
-        Network(
-            input_shape=(4,),
-            layers=(Dense(weight=np.ones((3, 4)), neurons=Neurons(i_bias=np.zeros(2))),),
-        )
-    # conv: 2 channels x 4 x 4 = 32 neurons, one value per channel is not enough
-    with pytest.raises(ValidationError, match=r"Conv2d 'conv0': .* 2 values but .* 32 neurons"):
-        Network(
-            input_shape=(1, 6, 6),
-            layers=(Conv2d(weight=np.ones((2, 1, 3, 3)), neurons=Neurons(v_th=[1.0, 2.0])),),
-        )
-
-
-def test_per_neuron_arrays_of_different_lengths() -> None:
-    """Two per-neuron arrays of different lengths in one population are refused."""
-    with pytest.raises(ValidationError, match=r"different lengths \[2, 3\]"):
-        Neurons(c_m=np.ones(2), i_bias=np.zeros(3))
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "pattern"),
-    [
-        ({"c_m": 0.0}, r"c_m \(membrane capacitance, F\) must be > 0"),
-        ({"c_m": [1.0, -1.0]}, r"c_m .* must be > 0"),
-        ({"v_th": 0.0}, r"v_th \(threshold, V\) must be > 0"),
-        ({"v_th": -1.0, "v_reset": -2.0}, r"v_th \(threshold, V\) must be > 0"),
-        ({"g_l": -0.1}, r"g_l \(leak conductance, S\) must be >= 0"),
-        ({"v_th": 1.0, "v_reset": 1.0}, r"v_th must be above v_reset"),
-        ({"reset": "hard"}, r"reset must be 'subtract' \(Linear LIF\) or 'zero', got 'hard'"),
-        ({"refractory": -0.01}, r"refractory \(s\) must be finite and >= 0"),
-        ({"refractory": float("inf")}, r"refractory \(s\) must be finite"),
-        ({"i_bias": np.nan}, r"i_bias contains NaN or infinite values"),
-        ({"v_rest": np.ones((2, 2))}, r"v_rest must be a scalar .* got shape \(2, 2\)"),
-        ({"c_m": "big"}, r"c_m must be a number or a 1-D array"),
-    ],
-)
-def test_neuron_parameters_validated(kwargs: dict, pattern: str) -> None:
-    """Each invalid neuron parameter raises ValidationError naming the field and the rule."""
-    with pytest.raises(ValidationError, match=r"Neurons: " + pattern):
-        Neurons(**kwargs)
-
-
-def test_neurons_kind_size_broadcast_replace() -> None:
-    """kind, size, broadcast (fresh writable copies) and replace (re-validated)."""
-    assert Neurons().kind == "if"
-    assert Neurons(g_l=0.5).kind == "linear_lif"
-    assert Neurons(g_l=0.5, reset="zero").kind == "lif"
-    assert Neurons(g_l=[0.0, 0.5]).kind == "linear_lif"
-    assert Neurons().size is None
-    assert Neurons(i_bias=np.zeros(7)).size == 7
-    nrn = Neurons(c_m=2.0, i_bias=np.arange(3.0))
-    b = nrn.broadcast(3)
-    assert b["c_m"].tolist() == [2.0, 2.0, 2.0]
-    b["i_bias"][0] = 99.0  # writable copy, the description is untouched
-    assert nrn.i_bias[0] == 0.0
-    assert nrn.replace(v_th=2.0).v_th == 2.0
-    with pytest.raises(ValidationError, match="v_th"):
-        nrn.replace(v_th=-1.0)
 
 
 # --------------------------------------------------------------------------- network structure
@@ -422,115 +325,3 @@ def test_summary_lists_layers_shapes_kinds_synapses() -> None:
     assert "lif " in lines[4] and "synapses=24" in lines[4]
     big = Network(input_shape=(2000,), layers=(Dense(weight=np.ones((10, 2000))),))
     assert "synapses=20,000" in big.summary()
-
-
-# --------------------------------------------------------------------------- simulation, readout
-
-
-@pytest.mark.parametrize("encoder", [RegularRate(), Poisson(seed=1)])
-def test_spiking_max_rate_above_one_over_dt_refused(encoder: object) -> None:
-    """A spiking encoder cannot carry more than one spike per step."""
-    with pytest.raises(
-        ValidationError, match=r"max_rate 200.0 Hz exceeds 1/dt = 100 Hz.*lower max_rate or dt"
-    ):
-        Simulation(steps=10, dt=0.01, max_rate=200.0, encoder=encoder)  # type: ignore[arg-type]
-    assert Simulation(steps=10, dt=0.01, max_rate=100.0, encoder=encoder).max_rate == 100.0  # type: ignore[arg-type]
-
-
-def test_constant_current_may_exceed_one_over_dt() -> None:
-    """The analog encoder has no one-spike-per-step limit."""
-    assert Simulation(steps=10, dt=0.01, max_rate=500.0, encoder=ConstantCurrent()).max_rate == 500
-
-
-@pytest.mark.parametrize("steps", [0, -3, 2.5, "10"])
-def test_steps_must_be_positive_int(steps: object) -> None:
-    """steps < 1 or not an int is refused with the value shown."""
-    with pytest.raises(ValidationError, match=r"Simulation: steps must be an int >= 1, got"):
-        Simulation(steps=steps)  # type: ignore[arg-type]
-
-
-def test_simulation_other_fields_validated() -> None:
-    """dt, max_rate, encoder and Poisson seed are validated."""
-    with pytest.raises(ValidationError, match=r"dt must be a time step > 0 s"):
-        Simulation(steps=5, dt=0.0)
-    with pytest.raises(ValidationError, match=r"max_rate must be a finite rate > 0 Hz"):
-        Simulation(steps=5, max_rate=float("nan"))
-    with pytest.raises(ValidationError, match=r"encoder must be RegularRate, Poisson or Constant"):
-        Simulation(steps=5, encoder="regular")  # type: ignore[arg-type]
-    with pytest.raises(ValidationError, match=r"Poisson: seed must be a non-negative int"):
-        Poisson(seed=-1)
-    assert Simulation(steps=np.int64(5)).steps == 5
-    assert Simulation(steps=50, dt=0.002).duration == pytest.approx(0.1)
-
-
-def test_input_rate_defaults() -> None:
-    """Effective max_rate: the simulation's, else the network's, else 1/dt.
-
-    A network converted for more than 1/dt is refused for spike trains (its bias currents
-    assume that rate), not silently capped; analog input has no such ceiling.
-    """
-    net = _mlp()
-    fast = Network(input_shape=(4,), layers=net.layers, max_rate=1000.0)
-    slow = Network(input_shape=(4,), layers=net.layers, max_rate=40.0)
-    sim = Simulation(steps=5, dt=0.01)
-    assert sim.input_rate(net) == pytest.approx(100.0)
-    with pytest.raises(ValidationError, match=r"converted for input rates up to 1000 Hz.*dt <="):
-        sim.input_rate(fast)
-    analog = Simulation(steps=5, dt=0.01, encoder=ConstantCurrent())
-    assert analog.input_rate(fast) == 1000.0
-    assert sim.input_rate(slow) == 40.0
-    assert Simulation(steps=5, dt=0.01, max_rate=20.0).input_rate(slow) == 20.0
-
-
-def test_readout_validation_and_layers() -> None:
-    """Readout names are checked against the network; the output is always counted."""
-    net = _mlp()
-    with pytest.raises(ValidationError, match="counts must be 'output', 'all' or layer names"):
-        Readout(counts="everything")  # type: ignore[arg-type]
-    assert Readout().count_layers(net) == ("dense1",)
-    assert Readout(counts="all").count_layers(net) == ("dense0", "dense1")
-    assert Readout(counts=["dense0"]).count_layers(net) == ("dense0", "dense1")
-    with pytest.raises(ValidationError, match=r"no weighted layer named 'nope'"):
-        Readout(traces=("nope",)).count_layers(net)
-    with pytest.raises(ValidationError, match=r"no weighted layer named 'x'"):
-        Readout(counts=("x",)).count_layers(net)
-
-
-def test_check_inputs_shapes_and_nan() -> None:
-    """check_inputs reshapes flat samples, refuses wrong shapes and non-finite values."""
-    net = _conv_net()
-    flat = np.zeros((2, 36))
-    assert check_inputs(net, flat).shape == (2, 1, 6, 6)
-    with pytest.raises(ValidationError, match=r"inputs have shape \(2, 35\); expected"):
-        check_inputs(net, np.zeros((2, 35)))
-    bad = np.zeros((1, 1, 6, 6))
-    bad[0, 0, 2, 2] = np.nan
-    with pytest.raises(ValidationError, match="inputs contain NaN or infinite values"):
-        check_inputs(net, bad)
-
-
-def test_ann_fields_validated() -> None:
-    """ann_bias size, ann_activation and rate_scale are validated with the layer named."""
-    w = np.ones((3, 4))
-    with pytest.raises(ValidationError, match=r"Dense 'd': ann_bias must be a scalar or have 3"):
-        Dense(name="d", weight=w, ann_bias=np.zeros(4))
-    with pytest.raises(ValidationError, match=r"Dense 'd': ann_bias contains NaN"):
-        Dense(name="d", weight=w, ann_bias=np.nan)
-    with pytest.raises(ValidationError, match=r"Dense 'd': ann_activation must be 'relu' or"):
-        Dense(name="d", weight=w, ann_activation="tanh")  # type: ignore[arg-type]
-    with pytest.raises(ValidationError, match=r"Dense 'd': rate_scale must be a finite number > 0"):
-        Dense(name="d", weight=w, rate_scale=0.0)
-    with pytest.raises(ValidationError, match=r"Dense 'd': neurons must be a Neurons instance"):
-        Dense(name="d", weight=w, neurons={"v_th": 1.0})  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("value", [1.5, None])
-def test_non_integer_pair_field_raises_validation_error(value: object) -> None:
-    """A float (or None) stride/dilation/kernel is refused with ValidationError, not TypeError."""
-    w = np.ones((2, 1, 3, 3))
-    with pytest.raises(ValidationError, match=r"Conv2d 'c': dilation must be an int or a pair"):
-        Conv2d(name="c", weight=w, dilation=value)  # type: ignore[arg-type]
-    with pytest.raises(
-        ValidationError, match=r"MaxPool2d 'p': kernel_size must be an int or a pair"
-    ):
-        MaxPool2d(name="p", kernel_size=value)  # type: ignore[arg-type]
