@@ -33,6 +33,7 @@ __all__ = [
     "rate_error",
     "spikes_per_neuron",
     "synaptic_operations",
+    "synaptic_operations_by_population",
 ]
 
 
@@ -186,8 +187,18 @@ def synaptic_operations(network: Network, result: Result, input_spikes: np.ndarr
     Where a spiking max pool gates a population's input, every spike of its source is counted
     (an upper bound: the gate lets fewer through).
     """
-    total = np.zeros(len(input_spikes))
+    per_pop = synaptic_operations_by_population(network, result, input_spikes)
+    return np.sum(list(per_pop.values()), axis=0) if per_pop else np.zeros(len(input_spikes))
+
+
+def synaptic_operations_by_population(
+    network: Network, result: Result, input_spikes: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Synaptic operations per sample delivered *into* each population, summed over its
+    projections (see :func:`synaptic_operations`, which adds these up)."""
+    out: dict[str, np.ndarray] = {}
     for pop in network.populations:
+        total = np.zeros(len(input_spikes))
         for edge in pop.projections:  # every incoming projection (a chain has one)
             src = (
                 input_spikes
@@ -203,4 +214,5 @@ def synaptic_operations(network: Network, result: Result, input_spikes: np.ndarr
             m = population_matrix(edge.map, edge.linear_stages, edge.gated_shape)
             fanout = np.diff(m.tocsc().indptr)
             total += np.asarray(src, dtype=np.float64) @ fanout
-    return total
+        out[pop.name] = total
+    return out

@@ -30,10 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from lif_bridge.analysis import accuracy, agreement, correlation
+from lif_bridge.analysis import (
+    accuracy,
+    agreement,
+    correlation,
+    synaptic_operations_by_population,
+)
 from lif_bridge.ann import ann_activations
 from lif_bridge.backend import Result, get_backend
-from lif_bridge.connectivity import pool_windows, population_matrix
 from lif_bridge.errors import ValidationError
 from lif_bridge.network import Network, Readout, Simulation
 from lif_bridge.network.encoders import Encoder, RegularRate
@@ -47,20 +51,10 @@ SATURATION_TOLERANCE = 1e-3
 
 
 def layer_synops(network: Network, result: Result, input_spikes: np.ndarray) -> dict[str, float]:
-    """SynOps per sample delivered *into* each population (source spikes × fan-out)."""
-    out: dict[str, float] = {}
-    for pop in network.populations:
-        src = (
-            input_spikes if pop.source < 0 else result.counts[network.populations[pop.source].name]
-        )
-        src = np.asarray(src, dtype=np.float64)
-        shape = pop.source_shape
-        for gate in pop.gates:  # upper bound behind a spiking max pool
-            src = src[:, pool_windows(gate, shape)].sum(axis=2)
-            shape = gate.output_shape(shape)
-        m = population_matrix(pop.layer, pop.linear_stages, pop.gated_shape)
-        out[pop.name] = float(np.mean(src @ np.diff(m.tocsc().indptr)))
-    return out
+    """SynOps per sample delivered *into* each population (source spikes × fan-out), the mean of
+    :func:`lif_bridge.analysis.synaptic_operations_by_population`."""
+    per_pop = synaptic_operations_by_population(network, result, input_spikes)
+    return {name: float(np.mean(v)) for name, v in per_pop.items()}
 
 
 def margin_model(
