@@ -157,7 +157,7 @@ if has_stage lint || has_stage types || has_stage main; then
     fi
     if has_stage main; then
       run_stage "pytest (Python 3.11: core, reference, torch, brian2)" \
-        .venv/bin/python -m pytest -m "not lava and not cuda and not gpu" -q
+        .venv/bin/python -m pytest -m "not lava and not cuda and not gpu" -q --durations=40
     fi
   fi
 fi
