@@ -156,6 +156,14 @@ def layer_plan(network: Network, dt: float | None = None) -> tuple[float, list[T
     """
     coding = ttfs_coding(network)
     pops = network.populations
+    joins = [p.name for p in pops if len(p.projections) > 1]
+    if joins:
+        raise ValidationError(
+            f"TTFS runs chains only; this network is a graph (populations with several "
+            f"projections: {', '.join(joins) or 'none'}): residual adds and concatenation are "
+            "specified (lif_bridge.ttfs.semantics, 'Graph networks') but not implemented on "
+            "any TTFS backend yet; use coding='rate' for graphs"
+        )
     for k, pop in enumerate(pops):
         if pop.source != k - 1:
             raise ValidationError(

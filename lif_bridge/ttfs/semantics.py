@@ -65,11 +65,28 @@ Stages between populations
 * The output layer is not thresholded: it is read out as its potential at ``t_min(N)`` plus
   its bias, ``y_i = V_i(t_min(N)) + D_i`` (and rectified if the trained layer had a ReLU). The
   readout latency is ``t_min(N) = T_0 + ... + T_{N-1}``.
-* Residual adds (graph networks, not implemented): the two operands must be coded in one
-  window, so both branches must end at the same ``t_min`` of the consumer. Pad the shorter
-  branch by stretching its last window to the common end (exact: ``theta = T'/tau_c - D``
-  with the stretched ``T'``), or by identity layers (weight 1, bias 0) of the missing windows;
-  the add itself is linear and folds into the consumer's synapses.
+
+Graph networks (residual adds, concatenation): the specification, not yet implemented
+-------------------------------------------------------------------------------------
+The decision (every backend shall follow it; today every TTFS backend refuses graphs with one
+error from :func:`lif_bridge.ttfs.coding.layer_plan`):
+
+* Windows by depth. The *depth* ``d(n)`` of a population is one more than the largest depth
+  of its sources (the input: 0), and every population of depth ``k`` codes in the window of
+  level ``k``. A level's length is the largest window of its populations,
+  ``T_k = max_{d(n)=k} T_n``, and its thresholds use that common length
+  (``theta = T_k/tau_c - D``): exact, a window may always be longer than needed.
+* Shortcuts are re-timed, not the graph re-shaped. A projection from a source of depth
+  ``d_s < k - 1`` into a population of depth ``k`` delays every spike by the constant
+  ``t_max(k-1) - t_max(d_s)``: a spike that coded ``x`` before the end of window ``d_s`` codes the
+  same ``x`` before the end of window ``k-1`` (``x = (t_max - t)/tau_c`` is invariant under
+  a shift of both ``t`` and ``t_max``). So every input of the consumer arrives in the window
+  right before its own, as in a chain, and no identity layers are inserted (they would cost
+  spikes and synaptic operations).
+* The sum of the projections is linear: ``V_i(t_min) = sum_p (W_p P_p x_p)_i`` (``P_p`` the
+  projection's stateless stages, a first-spike max pool acting on the re-timed spikes), so a
+  residual add ``relu(conv(x) + s·x)`` and a concatenation (one weight block per source) are
+  exact for the same reason a chain is; the decoded outputs equal the ANN's ReLU graph.
 
 Discrete time (clock-driven backends)
 -------------------------------------
