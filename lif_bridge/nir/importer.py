@@ -59,8 +59,15 @@ def load_graph(graph_or_path: Any) -> tuple[Any, str]:
     try:
         with h5py.File(path, "r") as f:
             version = f["version"][()]
-    except (OSError, KeyError) as exc:
+            kinds = _node_kinds(f)
+    except (OSError, KeyError, TypeError) as exc:
         raise FileFormatError(f"{path}: not a NIR file (HDF5 with a version): {exc}") from exc
+    for name, kind in kinds.items():
+        if kind not in SUPPORTED_NODES:
+            raise FileFormatError(
+                f"{path}: node {name!r} is a {kind}, which lif-bridge does not support; "
+                f"supported: {', '.join(SUPPORTED_NODES)}"
+            )
     version = version.decode() if isinstance(version, bytes) else str(version)
     major = version.split(".")[0]
     if not major.isdigit() or int(major) > _NIR_MAJOR:
@@ -71,7 +78,18 @@ def load_graph(graph_or_path: Any) -> tuple[Any, str]:
     try:
         return nir.read(path, type_check=False), str(path)
     except Exception as exc:  # nir.read raises bare ValueError/KeyError/TypeError on bad nodes
-        raise FileFormatError(f"{path}: unreadable NIR graph ({exc})") from exc
+        raise FileFormatError(
+            f"{path}: unreadable NIR graph ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _node_kinds(f: Any) -> dict[str, str]:
+    """``{node name: type}`` of the top-level graph of an open NIR file (read before nir.read)."""
+    kinds = {}
+    for name, group in f["node"]["nodes"].items():
+        kind = group["type"][()] if "type" in group else b"(no type)"
+        kinds[str(name)] = kind.decode() if isinstance(kind, bytes) else str(kind)
+    return kinds
 
 
 def _check_cycle(where: str, names: list[str], edges: list[tuple[str, str]]) -> None:
