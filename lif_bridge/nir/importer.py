@@ -3,6 +3,7 @@
 The graph is checked first (known node kinds, edges between existing nodes, no cycle, finite
 parameters; each error names the node). A graph written by :func:`lif_bridge.to_nir` carries
 the ``lif_bridge`` metadata and comes back exactly; the weights are read from its map nodes.
+A graph without it (another tool's) is read node by node (:mod:`lif_bridge.nir.foreign`).
 """
 
 from __future__ import annotations
@@ -196,11 +197,10 @@ def read_nir(graph_or_path: Any) -> tuple[Network, Simulation | None]:
     graph, where = load_graph(graph_or_path)
     check_graph(graph, where)
     meta = (graph.metadata or {}).get(METADATA_KEY)
-    if meta is None:
-        raise FileFormatError(
-            f"{where}: the graph has no {METADATA_KEY!r} metadata (not written by lif-bridge); "
-            "importing foreign NIR graphs is not supported yet"
-        )
+    if meta is None:  # written by another tool
+        from lif_bridge.nir.foreign import foreign_network
+
+        return foreign_network(graph, where), None
     return _from_metadata(graph, meta, where)
 
 
