@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from lif_bridge.errors import FileFormatError
+from lif_bridge.limits import check_count
 from lif_bridge.network import Network, Simulation
 from lif_bridge.network.io import FORMAT_VERSION, decode_network
 from lif_bridge.nir._lazy import import_nir
@@ -43,7 +44,11 @@ _NIR_MAJOR = 1
 
 
 def load_graph(graph_or_path: Any) -> tuple[Any, str]:
-    """The ``nir.NIRGraph`` (read from a file if a path is given) and a name for messages."""
+    """The ``nir.NIRGraph`` (read from a file if a path is given) and a name for messages.
+
+    A file's size, node count and array bytes are checked against :mod:`lif_bridge.limits`
+    from the HDF5 headers before ``nir.read`` allocates anything.
+    """
     nir = import_nir()
     if not isinstance(graph_or_path, (str, os.PathLike)):
         if not isinstance(graph_or_path, nir.NIRGraph):
@@ -57,10 +62,13 @@ def load_graph(graph_or_path: Any) -> tuple[Any, str]:
         raise FileFormatError(f"{path}: no such NIR file")
     import h5py
 
+    check_count(path.stat().st_size, "file_bytes", what=f"{path}: file size (bytes)")
     try:
         with h5py.File(path, "r") as f:
             version = f["version"][()]
             kinds = _node_kinds(f)
+            check_count(len(kinds), "layers", what=f"{path}: number of NIR nodes")
+            check_count(_dataset_bytes(f), "memory_bytes", what=f"{path}: NIR arrays (bytes)")
     except (OSError, KeyError, TypeError) as exc:
         raise FileFormatError(f"{path}: not a NIR file (HDF5 with a version): {exc}") from exc
     for name, kind in kinds.items():
@@ -82,6 +90,21 @@ def load_graph(graph_or_path: Any) -> tuple[Any, str]:
         raise FileFormatError(
             f"{path}: unreadable NIR graph ({type(exc).__name__}: {exc})"
         ) from exc
+
+
+def _dataset_bytes(f: Any) -> int:
+    """Bytes of every dataset once read (uncompressed), from the HDF5 headers only."""
+    import h5py
+
+    total = 0
+
+    def add(_name: str, item: Any) -> None:
+        nonlocal total
+        if isinstance(item, h5py.Dataset):
+            total += int(item.size) * int(item.dtype.itemsize)
+
+    f.visititems(add)
+    return total
 
 
 def _node_kinds(f: Any) -> dict[str, str]:

@@ -158,3 +158,25 @@ def test_bad_graphs_are_refused_naming_the_node(tmp_path) -> None:
     bad.write_bytes(b"not hdf5")
     with pytest.raises(LifBridgeError, match=r"bad\.nir"):
         from_nir(bad)
+
+
+def test_file_sizes_are_checked_against_the_limits_before_reading(tmp_path) -> None:
+    from lif_bridge import from_nir
+    from lif_bridge.limits import override
+    from lif_bridge.nir import write_nir
+
+    path = write_nir(tmp_path / "n.nir", _lif_net(), warn=False)
+    with override(memory_bytes=64), pytest.raises(LifBridgeError, match="memory_bytes"):
+        from_nir(path)
+    with override(layers=2), pytest.raises(LifBridgeError, match="number of NIR nodes"):
+        from_nir(path)
+
+
+def test_without_the_nir_package_the_error_names_the_extra(monkeypatch) -> None:
+    import sys
+
+    from lif_bridge import to_nir
+
+    monkeypatch.setitem(sys.modules, "nir", None)  # import nir raises ImportError
+    with pytest.raises(LifBridgeError, match=r"lif-bridge\[nir\]"):
+        to_nir(_lif_net())
