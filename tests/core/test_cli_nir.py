@@ -102,3 +102,21 @@ def test_convert_nir_refuses_torch_options(tmp_path: Path, capsys) -> None:
     args = ["convert", str(path), "-o", str(tmp_path / "o"), "--normalize", "max"]
     assert main(args) == 2
     _one_line(capsys, "--normalize")
+
+
+def test_foreign_graph_converts_and_runs(tmp_path: Path, capsys) -> None:
+    import json
+
+    import nir
+
+    from lif_bridge.testing import snntorch_style_graph
+
+    nir.write(tmp_path / "snn.nir", snntorch_style_graph(0, branch=True))
+    assert main(["convert", str(tmp_path / "snn.nir"), "-o", str(tmp_path / "snn")]) == 0
+    x = np.random.default_rng(0).random((3, 6))
+    np.savez(tmp_path / "x.npz", x=x, y=np.array([0, 1, 2]))
+    capsys.readouterr()
+    args = ["run", str(tmp_path / "snn.npz"), "--data", str(tmp_path / "x.npz"), "--json"]
+    assert main([*args, "--steps", "100", "--dt", "1e-3"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["samples"] == 3 and out["backend"] == "reference"
