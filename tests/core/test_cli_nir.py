@@ -120,3 +120,9 @@ def test_foreign_graph_converts_and_runs(tmp_path: Path, capsys) -> None:
     assert main([*args, "--steps", "100", "--dt", "1e-3"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["samples"] == 3 and out["backend"] == "reference"
+
+
+def test_torch_convert_still_needs_input_shape(tmp_path: Path, capsys) -> None:
+    args = ["convert", "lif_bridge.zoo:paper_mlp", "--factory-weights", "-o", str(tmp_path / "o")]
+    assert main(args) == 2
+    _one_line(capsys, "--input-shape")
