@@ -180,3 +180,20 @@ def test_without_the_nir_package_the_error_names_the_extra(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "nir", None)  # import nir raises ImportError
     with pytest.raises(LifBridgeError, match=r"lif-bridge\[nir\]"):
         to_nir(_lif_net())
+
+
+def test_bn_cnn_with_bias_currents_exports_its_biases_and_round_trips(tmp_path) -> None:
+    import nir
+
+    from lif_bridge.convert.scale import convert_network
+    from lif_bridge.experiments.study import bn_cnn_raw
+    from lif_bridge.nir import read_nir, write_nir
+
+    net = convert_network(bn_cnn_raw(), bias_mode="current", max_rate=100.0)
+    path = write_nir(tmp_path / "bn.nir", net, warn=False)
+    g = nir.read(path)  # type check on
+    conv1 = net.population("conv1")
+    bias = np.broadcast_to(conv1.neurons.i_bias, (conv1.size,)).reshape(conv1.shape)
+    np.testing.assert_array_equal(g.nodes["conv1.p0"].bias, bias[:, 0, 0])  # per channel
+    assert isinstance(g.nodes["conv2.p0.s0"], nir.AvgPool2d)  # the max pool's stand-in
+    assert read_nir(path) == (net, None)
