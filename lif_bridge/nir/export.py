@@ -193,6 +193,15 @@ def _losses(network: Network, simulation: Simulation | None) -> list[str]:
     return lost
 
 
+def _json(header: dict[str, Any]) -> str:
+    try:
+        return json.dumps(header, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(
+            f"to_nir: network metadata must be JSON-serialisable ({exc})"
+        ) from exc
+
+
 def to_nir(network: Network, simulation: Simulation | None = None, *, warn: bool = True) -> Any:
     """``network`` (and optionally its ``simulation``) as a ``nir.NIRGraph``.
 
@@ -218,7 +227,7 @@ def to_nir(network: Network, simulation: Simulation | None = None, *, warn: bool
         METADATA_KEY: {
             "format": NIR_FORMAT,
             "version": 1,
-            "header": json.dumps(header),
+            "header": _json(header),
             "refs": json.dumps(refs),
             "arrays": {k: v for k, v in arrays.items() if k not in refs},
         }

@@ -197,3 +197,11 @@ def test_bn_cnn_with_bias_currents_exports_its_biases_and_round_trips(tmp_path) 
     np.testing.assert_array_equal(g.nodes["conv1.p0"].bias, bias[:, 0, 0])  # per channel
     assert isinstance(g.nodes["conv2.p0.s0"], nir.AvgPool2d)  # the max pool's stand-in
     assert read_nir(path) == (net, None)
+
+
+def test_unserialisable_metadata_is_one_clear_error() -> None:
+    from lif_bridge import to_nir
+
+    net = Network(input_shape=(3,), layers=_lif_net().layers, metadata={"x": object()})
+    with pytest.raises(LifBridgeError, match="JSON-serialisable"):
+        to_nir(net)
