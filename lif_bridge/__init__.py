@@ -69,6 +69,7 @@ from lif_bridge.network import (
     Simulation,
 )
 from lif_bridge.network.io import FORMAT_VERSION, load_network, save_network
+from lif_bridge.nir import from_nir, to_nir
 from lif_bridge.transfer import TransferCurve, lif_rate, transfer_curve
 
 __version__ = "0.1.0"
@@ -117,6 +118,7 @@ __all__ = [
     "ann_forward",
     "available_backends",
     "correlation",
+    "from_nir",
     "from_torch",
     "get_backend",
     "leak_for_bias",
@@ -130,6 +132,7 @@ __all__ = [
     "simulate",
     "spikes_per_neuron",
     "synaptic_operations",
+    "to_nir",
     "transfer_curve",
 ]
 

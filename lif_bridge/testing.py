@@ -6,6 +6,8 @@ every backend must give spike counts identical to the reference backend on these
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from lif_bridge.network import (
@@ -32,6 +34,7 @@ __all__ = [
     "random_network",
     "small_conv_net",
     "small_mlp",
+    "snntorch_style_graph",
 ]
 
 #: Names of the architectures :func:`random_network` builds.
@@ -249,3 +252,36 @@ def small_conv_net() -> Network:
             Dense(weight=np.ones((3, 8))),
         ),
     )
+
+
+def snntorch_style_graph(seed: int, *, branch: bool = False, dt: float = 1e-3) -> Any:
+    """A random ``nir.NIRGraph`` built node for node as snnTorch's ``export_to_nir`` writes one.
+
+    ``input (6) -> Affine -> LIF (8) -> Affine -> LIF (4) -> output``, each ``Leaky`` of decay
+    ``beta`` written as ``LIF(tau = dt / (1 - beta), r = tau / dt, v_leak = 0, v_threshold = 1,
+    v_reset = 0)``; ``branch`` adds an ``Affine`` from the input straight into the last LIF (two
+    edges into one neuron node). No ``lif_bridge`` metadata. Needs the ``nir`` package.
+    """
+    import nir
+
+    rng = np.random.default_rng(seed)
+
+    def leaky(n: int) -> Any:
+        tau = dt / (1 - rng.uniform(0.8, 0.95, n))
+        return nir.LIF(
+            tau=tau, r=tau / dt, v_leak=np.zeros(n), v_threshold=np.ones(n), v_reset=np.zeros(n)
+        )
+
+    nodes = {
+        "input": nir.Input(input_type={"input": np.array([6])}),
+        "fc1": nir.Affine(weight=rng.uniform(0, 0.3, (8, 6)), bias=rng.uniform(0, 0.02, 8)),
+        "lif1": leaky(8),
+        "fc2": nir.Affine(weight=rng.uniform(-0.1, 0.5, (4, 8)), bias=np.zeros(4)),
+        "lif2": leaky(4),
+        "output": nir.Output(output_type={"output": np.array([4])}),
+    }
+    edges = [("input", "fc1"), ("fc1", "lif1"), ("lif1", "fc2"), ("fc2", "lif2")]
+    if branch:
+        nodes["skip"] = nir.Affine(weight=rng.uniform(0, 0.2, (4, 6)), bias=np.zeros(4))
+        edges += [("input", "skip"), ("skip", "lif2")]
+    return nir.NIRGraph(nodes=nodes, edges=[*edges, ("lif2", "output")], type_check=False)

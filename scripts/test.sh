@@ -72,11 +72,11 @@ ensure_main() {
   make_venv .venv 3.11 || return 1
   # torch first, pinned: this version is a local CPU wheel; other specs pull CUDA packages.
   install_once .venv "torch==2.13.0" || return 1
-  install_once .venv -e ".[torch,brian2,sweep,dev]"
+  install_once .venv -e ".[torch,brian2,sweep,dev,nir]"
 }
 
 ensure_lava() {
-  make_venv .venv-lava 3.10 && install_once .venv-lava -e ".[lava,sweep,dev]"
+  make_venv .venv-lava 3.10 && install_once .venv-lava -e ".[lava,sweep,dev,nir]"
 }
 
 ensure_cuda() {

@@ -28,7 +28,7 @@ from lif_bridge.plugins import (
 __all__ = ["UsageError", "backend_options", "build_parser", "main"]
 
 #: Core sub-command modules, in the order of ``lif-bridge --help`` (contributed ones follow).
-COMMAND_MODULES = ("mapping", "convert", "run", "demo", "reproduce", "sweep", "diagnose")
+COMMAND_MODULES = ("mapping", "convert", "export", "run", "demo", "reproduce", "sweep", "diagnose")
 
 
 class UsageError(LifBridgeError):

@@ -1,4 +1,4 @@
-"""``lif-bridge convert``: a trained PyTorch model -> a saved Linear LIF network description."""
+"""``lif-bridge convert``: a trained PyTorch model or a NIR graph -> a saved network description."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "model",
         metavar="MODEL",
-        help="a TorchScript file (.pt), a torch.export program (.pt2, torch.export.save), or "
-        "'module.path:factory' (e.g. lif_bridge.zoo:paper_mlp) with --weights",
+        help="a TorchScript file (.pt), a torch.export program (.pt2, torch.export.save), "
+        "'module.path:factory' (e.g. lif_bridge.zoo:paper_mlp) with --weights, or a NIR "
+        "graph (.nir, lif_bridge.from_nir; the conversion options do not apply)",
     )
     p.add_argument("-o", "--output", required=True, metavar="NET", help="network file to write")
     p.add_argument("--weights", metavar="FILE", help="state_dict for a factory: .pt/.pth or .npz")
@@ -39,9 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--input-shape",
         type=int,
         nargs="+",
-        required=True,
+        default=None,
         metavar="N",
-        help="shape of one sample, e.g. 1 28 28",
+        help="shape of one sample, e.g. 1 28 28 (required for torch models; a .nir graph "
+        "has its own)",
     )
     p.add_argument(
         "--bias-mode",
@@ -103,6 +105,10 @@ def _convert(args: argparse.Namespace) -> int:
     from lif_bridge.fileio import check_writable
     from lif_bridge.network.summary import map_synapses
 
+    if args.model.endswith(".nir"):
+        return _convert_nir(args)
+    if args.input_shape is None:
+        raise ConversionError("--input-shape is required to convert a torch model, e.g. 1 28 28")
     calibration = None
     if args.coding == "ttfs" and not args.calibrate_on:
         raise ConversionError(
@@ -206,4 +212,36 @@ def _convert(args: argparse.Namespace) -> int:
         f"max_rate {net.max_rate:g} Hz\nwrote {path}"
     )
     emit(payload, args.json, text)
+    return 0
+
+
+#: Options of a torch conversion that a NIR graph (already spiking) cannot take.
+_TORCH_ONLY = ("weights", "calibrate_on", "g_l", "reset", "max_rate", "layer_rate")
+
+
+def _convert_nir(args: argparse.Namespace) -> int:
+    """``convert FILE.nir``: the graph's network (and simulation) saved as ``.npz``."""
+    from lif_bridge import save_network
+    from lif_bridge.fileio import check_writable
+    from lif_bridge.nir import read_nir
+
+    given = [o for o in _TORCH_ONLY if getattr(args, o) is not None]
+    given += [o for o in ("input_shape",) if args.input_shape is not None]
+    given += [o for o, d in (("normalize", "none"), ("coding", "rate")) if getattr(args, o) != d]
+    if given:
+        raise ConversionError(
+            f"{args.model}: a NIR graph is converted as it is; drop "
+            + ", ".join("--" + g.replace("_", "-") for g in given)
+        )
+    out = args.output if args.output.endswith(".npz") else args.output + ".npz"
+    check_writable(out, what="-o/--output", inputs=[args.model])
+    net, sim = read_nir(args.model)
+    path = save_network(args.output, net, sim)
+    payload = {
+        "output": os.fspath(path),
+        "input_shape": list(net.input_shape),
+        "populations": [p.name for p in net.populations],
+        "simulation": sim is not None,
+    }
+    emit(payload, args.json, f"{net.summary()}\nwrote {path}")
     return 0

@@ -56,7 +56,7 @@ from lif_bridge.network.network import Network
 from lif_bridge.network.neurons import Neurons
 from lif_bridge.network.simulation import Readout, Simulation
 
-__all__ = ["FORMAT_VERSION", "load_network", "save_network"]
+__all__ = ["FORMAT_VERSION", "decode_network", "encode_network", "load_network", "save_network"]
 
 FORMAT_VERSION = 2
 _FORMAT = "lif-bridge-network"
@@ -164,14 +164,8 @@ def save_network(
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_suffix(path.suffix + ".npz")
-    w = _Writer()
-    header = {
-        "format": _FORMAT,
-        # a chain is written as version 1, which lif-bridge 0.1 reads too
-        "version": FORMAT_VERSION if not network.is_chain else 1,
-        "network": _network_doc(network, w),
-        "simulation": None if simulation is None else _simulation_doc(simulation),
-    }
+    # a chain is written as version 1, which lif-bridge 0.1 reads too
+    header, arrays = encode_network(network, simulation)
     try:
         text = json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -179,7 +173,7 @@ def save_network(
             f"cannot save {path}: network metadata must be JSON-serialisable ({exc})"
         ) from exc
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(fh, **{_HEADER: np.array(text)}, **w.arrays)
+        np.savez_compressed(fh, **{_HEADER: np.array(text)}, **arrays)
     return path
 
 
@@ -265,6 +259,28 @@ def load_network_and_simulation(
     """Read a network and, if the file has one, its simulation settings."""
     path = Path(path)
     header, arrays = _read(path)
+    return decode_network(header, arrays, str(path))
+
+
+def encode_network(
+    network: Network, simulation: Simulation | None = None
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The JSON header and float64 arrays :func:`save_network` writes (also used by NIR export)."""
+    w = _Writer()
+    header = {
+        "format": _FORMAT,
+        "version": FORMAT_VERSION if not network.is_chain else 1,
+        "network": _network_doc(network, w),
+        "simulation": None if simulation is None else _simulation_doc(simulation),
+    }
+    return header, w.arrays
+
+
+def decode_network(
+    header: dict[str, Any], arrays: Mapping[str, np.ndarray], where: str
+) -> tuple[Network, Simulation | None]:
+    """Inverse of :func:`encode_network`; ``where`` names the source in error messages."""
+    path = Path(where)
     try:
         doc = header["network"]
         check_shape(doc["input_shape"], what=f"{path}: input size")

@@ -1,0 +1,27 @@
+"""A NIR graph of another tool (snnTorch-style, no lif_bridge metadata) on Brian2: the reference's
+counts exactly, for a chain and for two edges into one neuron node."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lif_bridge.backend import simulate
+from lif_bridge.network import Readout, RegularRate, Simulation
+from lif_bridge.testing import random_inputs, snntorch_style_graph
+
+pytestmark = [pytest.mark.brian2, pytest.mark.nir]
+
+
+@pytest.mark.parametrize("branch", [False, True])
+def test_imported_graph_counts_equal_the_reference(branch: bool) -> None:
+    from lif_bridge import from_nir
+
+    net = from_nir(snntorch_style_graph(0, branch=branch))
+    sim = Simulation(steps=200, dt=1e-3, encoder=RegularRate(), readout=Readout(counts="all"))
+    x = random_inputs(net, 3, seed=1)
+    want = simulate(net, x, sim, "reference")
+    got = simulate(net, x, sim, "brian2", device="runtime")
+    assert int(want.counts[want.output].sum()) > 0
+    for name in want.counts:
+        np.testing.assert_array_equal(got.counts[name], want.counts[name], err_msg=name)

@@ -1,0 +1,26 @@
+"""A NIR graph of another tool (snnTorch-style, no lif_bridge metadata) on Lava (float): the
+reference's counts exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lif_bridge.backend import simulate
+from lif_bridge.network import Readout, Simulation
+from lif_bridge.testing import random_inputs, snntorch_style_graph
+
+pytestmark = [pytest.mark.lava, pytest.mark.nir]
+
+
+def test_imported_graph_counts_equal_the_reference() -> None:
+    from lif_bridge import from_nir
+
+    net = from_nir(snntorch_style_graph(0))
+    sim = Simulation(steps=100, dt=1e-3, readout=Readout(counts="all"))
+    x = random_inputs(net, 2, seed=1)
+    want = simulate(net, x, sim, "reference")
+    got = simulate(net, x, sim, "lava", precision="float")
+    assert int(want.counts[want.output].sum()) > 0
+    for name in want.counts:
+        np.testing.assert_array_equal(got.counts[name], want.counts[name], err_msg=name)
