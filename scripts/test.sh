@@ -6,6 +6,7 @@
 #                                   # (3.11), Lava (3.10), brian2cuda code generation (3.12)
 #   STAGES="main lava" bash scripts/test.sh   # a subset of: lint types main lava cuda
 #   PARALLEL=0 bash scripts/test.sh           # one stage after the other
+#   WORKERS=1 bash scripts/test.sh            # the main stage's tests in one process (default 2)
 #
 # Environments (created when missing, reused otherwise; installed again only when
 # pyproject.toml changed since the last install):
@@ -22,6 +23,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 STAGES=${STAGES:-"lint types main lava cuda"}
 PARALLEL=${PARALLEL:-1}
+# pytest-xdist workers of the main stage (the lava and cuda stages share the cores beside it).
+WORKERS=${WORKERS:-2}
 # MNIST: $LIF_BRIDGE_DATA_DIR, else the shared copy beside the repository (../shared/data/mnist).
 if [ -z "${LIF_BRIDGE_DATA_DIR:-}" ] && [ -d ../shared/data/mnist ]; then
   LIF_BRIDGE_DATA_DIR=$(cd ../shared/data/mnist && pwd)
@@ -157,7 +160,8 @@ if has_stage lint || has_stage types || has_stage main; then
     fi
     if has_stage main; then
       run_stage "pytest (Python 3.11: core, reference, torch, brian2)" \
-        .venv/bin/python -m pytest -m "not lava and not cuda and not gpu" -q --durations=40
+        .venv/bin/python -m pytest -m "not lava and not cuda and not gpu" -q --durations=40 \
+        -n "$WORKERS" --dist worksteal
     fi
   fi
 fi
