@@ -10,6 +10,7 @@ error shows: every figure puts the ReLU next to the exact Linear LIF and reset-t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -270,6 +271,22 @@ def _figures(
 ) -> list[str]:
     """Fig. 8A–C along the ray, the random pairs, Fig. 9 (three inputs)."""
     out = ctx.out_dir
+    _plot_transfer(out, s, b, ray, clock_out)
+    _plot_parameter_sweeps(out, s, sweeps)
+    _plot_scatters(out, pairs, three)
+    return [
+        "s2_transfer.png",
+        "s2_leak_onset.png",
+        "s2_capacitance_slope.png",
+        "s2_random_pairs.png",
+        "s2_three_inputs.png",
+    ]
+
+
+def _plot_transfer(
+    out: Path, s: _Settings, b: float, ray: _Case, clock_out: dict[str, np.ndarray]
+) -> None:
+    """Fig. 8A: output rate along the ray, exact and clock-driven, and the error to ReLU."""
     f, clock_f, relu_ray, ray_out = s.f, s.clock_f, ray.relu, ray.out
     plots.plot_curves(
         out / "s2_transfer.png",
@@ -321,6 +338,10 @@ def _figures(
         lower_ylabel="error [Hz]",
         title="S2 (cf. Fig. 8A): two inputs at different rates",
     )
+
+
+def _plot_parameter_sweeps(out: Path, s: _Settings, sweeps: dict[str, Any]) -> None:
+    """Fig. 8B (leak ↔ bias: the onset) and Fig. 8C (capacitance ↔ slope)."""
     plots.plot_curves(
         out / "s2_leak_onset.png",
         [
@@ -352,6 +373,10 @@ def _figures(
         ylabel="slope k (measured along the ray)",
         title="S2 (cf. Fig. 8C): capacitance ↔ slope with different input rates",
     )
+
+
+def _plot_scatters(out: Path, pairs: _Case, three: _Case) -> None:
+    """Random input pairs and Fig. 9's three inputs: LIF output against ReLU."""
     plots.plot_scatter(
         out / "s2_random_pairs.png",
         pairs.relu,
@@ -374,10 +399,3 @@ def _figures(
         ylabel="LIF output rate [Hz] (exact)",
         title=f"S2 (cf. Fig. 9): three inputs, w = {list(THREE_INPUT_WEIGHTS)}",
     )
-    return [
-        "s2_transfer.png",
-        "s2_leak_onset.png",
-        "s2_capacitance_slope.png",
-        "s2_random_pairs.png",
-        "s2_three_inputs.png",
-    ]
