@@ -249,6 +249,6 @@ def layer_plan(
             f"{backend} runs TTFS chains only; this network is a graph (populations with "
             f"several projections: {', '.join(joins) or 'none'}; not fed by the previous "
             f"population alone: {', '.join(skips) or 'none'}); run graphs on the reference "
-            "TTFS backend (simulate_ttfs(..., backend='reference'))"
+            "TTFS backend (CLI: --backend reference; simulate_ttfs(..., backend='reference'))"
         )
     return graph_plan(network, dt)
