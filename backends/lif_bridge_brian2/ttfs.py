@@ -109,7 +109,7 @@ class TtfsBrian2Program:
         self.dt = dt
         self.backend = backend
         self.tau_c = ttfs_coding(network).tau_c
-        self.input_end, self.plan = layer_plan(network, dt)
+        self.input_end, self.plan = layer_plan(network, dt, backend="the Brian2 TTFS backend")
 
     def _simulate(self, x: np.ndarray) -> TtfsBrian2Net:
         be = self.backend

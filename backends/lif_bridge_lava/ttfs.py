@@ -96,7 +96,7 @@ class TtfsLavaProgram:
             raise ValidationError(f"dt must be a time step > 0 s, got {dt!r}")
         self.network, self.dt, self.backend = network, dt, backend
         self.tau_c = ttfs_coding(network).tau_c
-        self.input_end, self.plan = layer_plan(network, dt)
+        self.input_end, self.plan = layer_plan(network, dt, backend="the Lava TTFS backend")
         self.matrices = [
             sp.csr_matrix(
                 population_matrix(

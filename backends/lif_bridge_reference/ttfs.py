@@ -1,9 +1,12 @@
 """TTFS on the reference backend: the closed-form solution of :mod:`lif_bridge.ttfs.semantics`.
 
-Layer by layer and batched in float64: the potentials at ``t_min`` are one sparse product of
-the decoded input values, the spike times follow in closed form (continuous time, or on the
-grid of ``dt``). Registered as ``reference`` in the entry-point group
-``lif_bridge.ttfs_backends``.
+Population by population and batched in float64: the potentials at ``t_min`` are a sum over
+the incoming projections of one sparse product each (the projection's matrix composed with its
+linear stages, applied to the decoded values of its first-spike max-pooled source), the spike
+times follow in closed form (continuous time, or on the grid of ``dt``). Chains and graphs
+(windows by depth; a shortcut's spikes are re-timed to the window before its consumer's, which
+leaves the values they code unchanged, so they are decoded against their own window's end).
+Registered as ``reference`` in the entry-point group ``lif_bridge.ttfs_backends``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from lif_bridge.connectivity import population_matrix
 from lif_bridge.errors import ValidationError
 from lif_bridge.network import Network
 from lif_bridge.network.network import check_inputs
-from lif_bridge.ttfs.coding import TtfsLayer, layer_plan, ttfs_coding
+from lif_bridge.ttfs.coding import TtfsLayer, graph_plan, ttfs_coding
 from lif_bridge.ttfs.run import TtfsResult
 from lif_bridge.ttfs.semantics import decode, encode_input, fire, first_spike_pool
 
@@ -55,43 +58,49 @@ class TtfsReferenceProgram:
         self.dt = dt
         self.batch_size = batch_size
         self.tau_c = ttfs_coding(network).tau_c
-        self.input_end, self.plan = layer_plan(network, dt)
-        self.matrices: list[sp.csr_matrix] = []
+        self.input_end, self.plan = graph_plan(network, dt)
+        self.matrices: list[tuple[sp.csr_matrix, ...]] = []
         for layer in self.plan:
-            pop = layer.population
-            m = population_matrix(pop.layer, pop.linear_stages, pop.gated_shape)  # type: ignore[arg-type]
-            if m is None:  # pragma: no cover - the network forbids a max pool after a linear stage
-                raise ValidationError(f"layer {pop.name!r}: max pooling after a linear stage")
-            self.matrices.append(sp.csr_matrix(m))
+            mats = []
+            for edge in layer.population.projections:
+                m = population_matrix(edge.map, edge.linear_stages, edge.gated_shape)
+                if (
+                    m is None
+                ):  # pragma: no cover - Projection forbids a max pool after a linear stage
+                    raise ValidationError(
+                        f"layer {layer.population.name!r}: max pooling after a linear stage"
+                    )
+                mats.append(sp.csr_matrix(m))
+            self.matrices.append(tuple(mats))
 
-    def _layer(
-        self, layer: TtfsLayer, matrix: sp.csr_matrix, source: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        pop = layer.population
-        gated = first_spike_pool(source, pop.gates, pop.source_shape)
-        x = decode(gated, layer.t_min, self.tau_c)
-        v_min = np.asarray(matrix @ x.T).T
-        if layer.is_output:
-            y = v_min + layer.bias
-            if pop.layer.ann_activation == "relu":
-                y = np.maximum(y, 0.0)
-            return v_min, y
-        return v_min, fire(v_min, layer.theta, layer.t_min, layer.t_max, self.tau_c, self.dt)
+    def _potential(
+        self, layer: TtfsLayer, matrices: tuple[sp.csr_matrix, ...], times: list[np.ndarray]
+    ) -> np.ndarray:
+        """``V(t_min) = sum_p W_p P_p x_p`` over the projections (``times[-1]``: the input)."""
+        v_min = np.zeros((len(times[-1]), layer.population.size))
+        for edge, matrix, end in zip(
+            layer.population.projections, matrices, layer.source_ends, strict=True
+        ):
+            gated = first_spike_pool(times[edge.source], edge.gates, edge.source_shape)
+            v_min = v_min + np.asarray(matrix @ decode(gated, end, self.tau_c).T).T
+        return v_min
 
     def _batch(self, x: np.ndarray) -> TtfsResult:
         t_in, _ = encode_input(x.reshape(len(x), -1), self.input_end, self.tau_c, self.dt)
-        times = {"input": t_in}
-        source = t_in
+        spike_times = {"input": t_in}
+        times: list[np.ndarray] = [np.zeros((len(x), 0))] * len(self.plan) + [t_in]
         out = np.zeros((len(x), 0))
-        for layer, matrix in zip(self.plan, self.matrices, strict=True):
-            _, res = self._layer(layer, matrix, source)
+        for k, (layer, matrices) in enumerate(zip(self.plan, self.matrices, strict=True)):
+            v_min = self._potential(layer, matrices, times)
             if layer.is_output:
-                out = res
+                out = v_min + layer.bias
+                if layer.population.ann_activation == "relu":
+                    out = np.maximum(out, 0.0)
             else:
-                times[layer.population.name] = res
-                source = res
+                t = fire(v_min, layer.theta, layer.t_min, layer.t_max, self.tau_c, self.dt)
+                spike_times[layer.population.name] = times[k] = t
         return TtfsResult(
-            spike_times=times,
+            spike_times=spike_times,
             output=out,
             output_name=self.plan[-1].population.name,
             readout_time=self.plan[-1].t_min,

@@ -183,7 +183,8 @@ def from_torch(
     coding
         ``"rate"`` (the Linear LIF rate coding above) or ``"ttfs"`` (time-to-first-spike
         coding, :mod:`lif_bridge.ttfs`: the weights as trained, windows from ``calibration``,
-        which is then required; the rate options must keep their defaults).
+        which is then required; the rate options must keep their defaults; graphs too, run on
+        the reference TTFS backend).
     ttfs_options
         ``safety``, ``tau_c``, ``time_budget`` of :func:`lif_bridge.ttfs.convert_ttfs`.
 
@@ -228,7 +229,7 @@ def from_torch(
 
     module = load_model(model, input_shape=shape, weights=weights)
     _check_finite(module)
-    read = _read_ops(module, shape, coding)
+    read = _read_ops(module, shape)
     if isinstance(read, list):  # a chain
         ann = fold_ops(read)
         raw = _assemble(
@@ -273,7 +274,7 @@ def from_torch(
     )
 
 
-def _read_ops(module: Any, shape: tuple[int, ...], coding: str) -> Any:
+def _read_ops(module: Any, shape: tuple[int, ...]) -> Any:
     """The model's ops as a chain (a list), or its folded graph populations (a tuple)."""
     if is_exported(module):
         from lif_bridge.convert.export import exported_steps, program_io
@@ -291,13 +292,6 @@ def _read_ops(module: Any, shape: tuple[int, ...], coding: str) -> Any:
         from lif_bridge.convert.graph_fold import fold_graph
 
         pops = fold_graph(steps, first, result, shape)  # refuses what a graph cannot express
-        if coding == "ttfs":
-            joined = sorted({t.source for p in pops if len(p.terms) > 1 for t in p.terms})
-            raise ConversionError(
-                f"the model is a graph (sources summed or concatenated: {', '.join(joined)}); "
-                "coding='ttfs' converts chains only (residual adds need aligned windows, "
-                "lif_bridge.ttfs.semantics); use coding='rate'"
-            )
         return tuple(pops)
     return as_chain(steps, first, result, what)
 

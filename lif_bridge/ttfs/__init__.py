@@ -7,7 +7,15 @@ The semantics are in :mod:`lif_bridge.ttfs.semantics`; conversion in
 
 from __future__ import annotations
 
-from lif_bridge.ttfs.coding import TtfsCoding, TtfsLayer, is_ttfs, layer_plan, ttfs_coding
+from lif_bridge.ttfs.coding import (
+    TtfsCoding,
+    TtfsLayer,
+    graph_plan,
+    is_ttfs,
+    layer_plan,
+    population_depths,
+    ttfs_coding,
+)
 from lif_bridge.ttfs.convert import DEFAULT_SAFETY, DEFAULT_TAU_C, convert_ttfs
 from lif_bridge.ttfs.run import (
     TtfsBackend,
@@ -30,8 +38,10 @@ __all__ = [
     "available_ttfs_backends",
     "convert_ttfs",
     "get_ttfs_backend",
+    "graph_plan",
     "is_ttfs",
     "layer_plan",
+    "population_depths",
     "simulate_ttfs",
     "synaptic_operations",
     "ttfs_coding",

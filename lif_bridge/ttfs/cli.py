@@ -13,8 +13,8 @@ from lif_bridge.analysis import accuracy, agreement
 from lif_bridge.ann import ann_forward
 from lif_bridge.connectivity import synapse_count
 from lif_bridge.errors import ValidationError
-from lif_bridge.network import Network
-from lif_bridge.ttfs.coding import layer_plan, ttfs_coding
+from lif_bridge.network import Identity, Network, Population
+from lif_bridge.ttfs.coding import graph_plan, ttfs_coding
 from lif_bridge.ttfs.convert import DEFAULT_SAFETY, DEFAULT_TAU_C
 from lif_bridge.ttfs.run import TtfsResult, get_ttfs_backend, synaptic_operations
 
@@ -51,17 +51,25 @@ def convert_options(args: argparse.Namespace) -> dict[str, Any] | None:
     return {"safety": args.safety, "tau_c": args.tau_c, "time_budget": args.time_budget}
 
 
+def _synapses(pop: Population) -> int:
+    """Synapses of a population over its projections (an identity map: one per unit)."""
+    return sum(
+        pop.size if isinstance(e.map, Identity) else synapse_count(e.map, e.input_shape)
+        for e in pop.projections
+    )
+
+
 def convert_summary(net: Network, path: Path, as_json: bool) -> tuple[dict[str, Any], bool, str]:
     """What ``convert --coding ttfs`` prints: windows, thresholds, latency."""
     coding = ttfs_coding(net)
-    _, plan = layer_plan(net)
+    _, plan = graph_plan(net)
     layers = [
         {
             "name": lay.population.name,
-            "type": type(lay.population.layer).__name__,
+            "type": "+".join(type(e.map).__name__ for e in lay.population.projections),
             "shape": list(lay.population.shape),
             "neurons": lay.population.size,
-            "synapses": synapse_count(lay.population.layer, lay.population.input_shape),  # type: ignore[arg-type]
+            "synapses": _synapses(lay.population),
             "t_min": lay.t_min,
             "t_max": None if lay.is_output else lay.t_max,
             "max_activation": coding.max_activation.get(lay.population.name),

@@ -17,10 +17,19 @@ import numpy as np
 
 from lif_bridge.ann import ann_bias
 from lif_bridge.errors import ValidationError
-from lif_bridge.network import Network, Population
+from lif_bridge.network import Identity, Network, Population
 from lif_bridge.ttfs.semantics import thresholds, window_bounds
 
-__all__ = ["TtfsCoding", "TtfsLayer", "is_ttfs", "layer_plan", "ttfs_coding"]
+__all__ = [
+    "TtfsCoding",
+    "TtfsLayer",
+    "graph_plan",
+    "is_ttfs",
+    "layer_plan",
+    "level_windows",
+    "population_depths",
+    "ttfs_coding",
+]
 
 
 def _positive(value: Any, what: str) -> float:
@@ -122,6 +131,35 @@ def ttfs_coding(network: Network) -> TtfsCoding:
     return coding
 
 
+def population_depths(network: Network) -> list[int]:
+    """Depth ``d(n)`` of every population: one more than its deepest source (the input: 0).
+
+    A chain's population ``n`` (0-based) has depth ``n + 1``; see the "Graph networks" section
+    of :mod:`lif_bridge.ttfs.semantics`.
+    """
+    depths: list[int] = []
+    for pop in network.populations:
+        depths.append(1 + max(0 if s < 0 else depths[s] for s in pop.sources))
+    return depths
+
+
+def level_windows(
+    network: Network, windows: Mapping[str, float], input_window: float
+) -> list[float]:
+    """Window length ``T_k`` [s] of every level ``k`` a population codes in or reads from.
+
+    ``T_0`` is the input window, ``T_k = max_{d(n)=k} T_n`` over the hidden populations of depth
+    ``k`` (a chain: its windows in order); the output (depth ``d``) reads levels ``< d``.
+    """
+    depths = population_depths(network)
+    hidden = network.populations[:-1]
+    n_levels = max([depths[-1], *(1 + d for d in depths[:-1])])
+    levels = [float(input_window)] + [0.0] * (n_levels - 1)
+    for pop, d in zip(hidden, depths, strict=False):
+        levels[d] = max(levels[d], float(windows[pop.name]))
+    return levels
+
+
 @dataclass(frozen=True)
 class TtfsLayer:
     """One population with its window and thresholds (what a backend lowers).
@@ -135,9 +173,14 @@ class TtfsLayer:
     bias
         ``D_i``, one per neuron.
     theta
-        Thresholds ``T_n / tau_c - D_i`` [V] (the output layer: ``nan``, it is not thresholded).
+        Thresholds ``T_k / tau_c - D_i`` [V] (the output layer: ``nan``, it is not thresholded).
     is_output
         Whether this is the readout population.
+    depth
+        Its depth ``k`` (it codes in the window of level ``k``).
+    source_ends
+        ``t_max`` [s] of each projection's source window, in projection order; a projection's
+        spikes are re-timed by ``t_min - source_end`` (0 unless it is a shortcut).
     """
 
     population: Population
@@ -146,44 +189,66 @@ class TtfsLayer:
     bias: np.ndarray
     theta: np.ndarray
     is_output: bool
+    depth: int = 0
+    source_ends: tuple[float, ...] = ()
 
 
-def layer_plan(network: Network, dt: float | None = None) -> tuple[float, list[TtfsLayer]]:
-    """The input window end and each population's window and thresholds (rounded to ``dt``).
+def graph_plan(network: Network, dt: float | None = None) -> tuple[float, list[TtfsLayer]]:
+    """Windows by depth and thresholds of every population (rounded to ``dt``), chain or graph.
 
-    Windows are laid end to end along the chain (each population's source is the previous
-    one); returns ``(t_max(0), layers)``.
+    Level ``k`` has length ``T_k`` (:func:`level_windows`, rounded up to ``dt``) and the levels are
+    laid end to end; a population of depth ``k`` codes in ``[t_max(k-1), t_max(k)]`` with
+    thresholds ``T_k / tau_c - D``. Returns ``(t_max(0), layers)``. Projection delays (steps of
+    the rate-coding clock) are not used: TTFS re-times shortcuts by depth instead.
     """
     coding = ttfs_coding(network)
     pops = network.populations
-    joins = [p.name for p in pops if len(p.projections) > 1]
-    if joins:
-        raise ValidationError(
-            f"TTFS runs chains only; this network is a graph (populations with several "
-            f"projections: {', '.join(joins) or 'none'}): residual adds and concatenation are "
-            "specified (lif_bridge.ttfs.semantics, 'Graph networks') but not implemented on "
-            "any TTFS backend yet; use coding='rate' for graphs"
-        )
-    for k, pop in enumerate(pops):
-        if pop.source != k - 1:
-            raise ValidationError(
-                f"layer {pop.name!r}: TTFS windows are defined for chains only (its source is "
-                f"population {pop.source}, not the previous one)"
-            )
-    lengths = [coding.input_window, *(coding.windows[p.name] for p in pops[:-1])]
-    starts, lens = window_bounds(np.array(lengths), dt)
+    depths = population_depths(network)
+    starts, lens = window_bounds(
+        np.array(level_windows(network, coding.windows, coding.input_window)), dt
+    )
+    ends = [float(starts[k] + lens[k]) for k in range(len(lens))]
     plan = []
-    for k, pop in enumerate(pops):
-        t_min = float(starts[k] + lens[k])  # the source window's end
-        out = k == len(pops) - 1
+    for k, (pop, depth) in enumerate(zip(pops, depths, strict=True)):
+        t_min = ends[depth - 1]  # the previous level's end
+        source_ends = tuple(ends[0 if s < 0 else depths[s]] for s in pop.sources)
         bias = np.asarray(ann_bias(pop), dtype=np.float64)
-        if out:
-            plan.append(TtfsLayer(pop, t_min, t_min, bias, np.full(pop.size, np.nan), True))
+        if k == len(pops) - 1:
+            theta = np.full(pop.size, np.nan)
+            plan.append(TtfsLayer(pop, t_min, t_min, bias, theta, True, depth, source_ends))
         else:
-            t_len = float(lens[k + 1])
+            t_len = float(lens[depth])
+            theta = thresholds(t_len, coding.tau_c, bias)
             plan.append(
-                TtfsLayer(
-                    pop, t_min, t_min + t_len, bias, thresholds(t_len, coding.tau_c, bias), False
-                )
+                TtfsLayer(pop, t_min, t_min + t_len, bias, theta, False, depth, source_ends)
             )
-    return float(starts[0] + lens[0]), plan
+    return ends[0], plan
+
+
+def layer_plan(
+    network: Network, dt: float | None = None, *, backend: str = "this TTFS backend"
+) -> tuple[float, list[TtfsLayer]]:
+    """:func:`graph_plan` of a chain, for backends that run chains only (each population's
+    single source is the previous one); returns ``(t_max(0), layers)``.
+
+    Raises
+    ------
+    ValidationError
+        The network is a graph (``backend`` names who refuses it).
+    """
+    pops = network.populations
+    joins = [p.name for p in pops if len(p.projections) > 1]
+    skips = [
+        p.name
+        for k, p in enumerate(pops)
+        if len(p.projections) == 1
+        and (p.sources[0] != k - 1 or isinstance(p.projections[0].map, Identity))
+    ]
+    if joins or skips:
+        raise ValidationError(
+            f"{backend} runs TTFS chains only; this network is a graph (populations with "
+            f"several projections: {', '.join(joins) or 'none'}; not fed by the previous "
+            f"population alone: {', '.join(skips) or 'none'}); run graphs on the reference "
+            "TTFS backend (CLI: --backend reference; simulate_ttfs(..., backend='reference'))"
+        )
+    return graph_plan(network, dt)

@@ -19,7 +19,7 @@ from lif_bridge.ann import iter_ann
 from lif_bridge.convert.normalize import as_calibration_array
 from lif_bridge.errors import ConversionError
 from lif_bridge.network import Network
-from lif_bridge.ttfs.coding import TtfsCoding
+from lif_bridge.ttfs.coding import TtfsCoding, level_windows, population_depths
 
 __all__ = ["DEFAULT_SAFETY", "DEFAULT_TAU_C", "convert_ttfs"]
 
@@ -42,6 +42,39 @@ def _max_activations(raw: Network, calib: np.ndarray, batch: int = 256) -> list[
         for k, step in enumerate(iter_ann(raw, calib[start : start + batch], max_rate=1.0)):
             peaks[k] = max(peaks[k], float(step.rates.max(initial=0.0)))
     return [float(p) for p in peaks]
+
+
+def _check_budget(
+    raw: Network,
+    windows: dict[str, float],
+    peaks: dict[str, float],
+    scale: tuple[float, float],
+    budget: float | None,
+) -> None:
+    """Refuse windows whose readout latency ``T_0 + T_1 + ... + T_{d-1}`` exceeds ``budget``.
+
+    Levels by depth (a chain: one layer each); the overflowing level is named by its longest
+    window's population.
+    """
+    if budget is None:
+        return
+    tau_c, safety = scale
+    depths = population_depths(raw)
+    levels = level_windows(raw, windows, tau_c)
+    latency = tau_c
+    for k in range(1, depths[-1]):
+        latency += levels[k]
+        if latency > budget * (1 + 1e-12):
+            name = max(
+                (p.name for p, d in zip(raw.populations[:-1], depths, strict=False) if d == k),
+                key=lambda n: windows[n],
+            )
+            raise ConversionError(
+                f"layer {name!r}: its window of {windows[name]:.4g} s (largest activation "
+                f"{peaks[name]:.4g} x safety {safety:g} x tau_c {tau_c:g} s) brings the readout "
+                f"latency to {latency:.4g} s, over the time budget of {budget:.4g} s; raise the "
+                "budget or lower tau_c"
+            )
 
 
 def convert_ttfs(
@@ -94,32 +127,26 @@ def convert_ttfs(
     budget = None if time_budget is None else _check_positive(time_budget, "time_budget (s)")
     pops = raw.populations
     for pop in pops[:-1]:
-        if pop.layer.ann_activation != "relu":
+        if pop.ann_activation != "relu":
             raise ConversionError(
-                f"layer {pop.name!r} is a hidden layer without ReLU ({pop.layer.ann_activation}); "
+                f"layer {pop.name!r} is a hidden layer without ReLU ({pop.ann_activation}); "
                 "TTFS codes only non-negative values, so every layer but the output must end in "
                 "a ReLU"
             )
     calib = as_calibration_array(calibration, raw.input_shape)
     peaks = _max_activations(raw, calib)
-    windows: dict[str, float] = {}
-    latency = tau_c
-    for pop, peak in zip(pops[:-1], peaks, strict=False):
-        windows[pop.name] = tau_c * safety * (peak if peak > 0 else 1.0)
-        latency += windows[pop.name]
-        if budget is not None and latency > budget * (1 + 1e-12):
-            raise ConversionError(
-                f"layer {pop.name!r}: its window of {windows[pop.name]:.4g} s (largest "
-                f"activation {peak:.4g} x safety {safety:g} x tau_c {tau_c:g} s) brings the "
-                f"readout latency to {latency:.4g} s, over the time budget of {budget:.4g} s; "
-                "raise the budget or lower tau_c"
-            )
+    windows = {
+        pop.name: tau_c * safety * (peak if peak > 0 else 1.0)
+        for pop, peak in zip(pops[:-1], peaks, strict=False)
+    }
+    named_peaks = {p.name: a for p, a in zip(pops, peaks, strict=True)}
+    _check_budget(raw, windows, named_peaks, (tau_c, safety), budget)
     coding = TtfsCoding(
         tau_c=tau_c,
         input_window=tau_c,
         windows=windows,
         safety=safety,
-        max_activation={p.name: a for p, a in zip(pops, peaks, strict=True)},
+        max_activation=named_peaks,
         calibration_samples=len(calib),
     )
     meta = dict(raw.metadata)
@@ -128,4 +155,10 @@ def convert_ttfs(
     meta["ttfs"] = coding.to_dict()
     meta.setdefault("conversion", {})
     meta["conversion"] = {**dict(meta["conversion"]), "coding": "ttfs", "time_budget": budget}
-    return Network(input_shape=raw.input_shape, layers=raw.layers, max_rate=None, metadata=meta)
+    return Network(
+        input_shape=raw.input_shape,
+        layers=raw.layers,
+        nodes=raw.nodes,
+        max_rate=None,
+        metadata=meta,
+    )

@@ -181,15 +181,19 @@ def synaptic_operations(network: Network, result: TtfsResult) -> dict[str, float
 
     A spike passes the max-pool stages in front of a layer only if it is the first of its
     window; the fan-out of a unit is the number of non-zero synapses it drives (through the
-    linear stages). Returns layer name -> mean SynOps per sample, and ``"total"``.
+    linear stages), summed over a graph population's projections. Returns layer name -> mean
+    SynOps per sample, and ``"total"``.
     """
     out: dict[str, float] = {}
     names = ["input", *(p.name for p in network.populations[:-1])]
     for pop in network.populations:
-        times = np.asarray(result.spike_times[names[pop.source + 1]])
-        gated = first_spike_pool(times, pop.gates, pop.source_shape)
-        matrix = population_matrix(pop.layer, pop.linear_stages, pop.gated_shape)  # type: ignore[arg-type]
-        fan_out = np.diff(matrix.tocsc().indptr) if matrix is not None else 0
-        out[pop.name] = float((np.isfinite(gated) * fan_out).sum(axis=1).mean())
+        ops = 0.0
+        for edge in pop.projections:
+            times = np.asarray(result.spike_times[names[edge.source + 1]])
+            gated = first_spike_pool(times, edge.gates, edge.source_shape)
+            matrix = population_matrix(edge.map, edge.linear_stages, edge.gated_shape)
+            fan_out = np.diff(matrix.tocsc().indptr) if matrix is not None else 0
+            ops += float((np.isfinite(gated) * fan_out).sum(axis=1).mean())
+        out[pop.name] = ops
     out["total"] = float(sum(out.values()))
     return out

@@ -66,9 +66,10 @@ Stages between populations
   its bias, ``y_i = V_i(t_min(N)) + D_i`` (and rectified if the trained layer had a ReLU). The
   readout latency is ``t_min(N) = T_0 + ... + T_{N-1}``.
 
-Graph networks (residual adds, concatenation): the specification, not yet implemented
--------------------------------------------------------------------------------------
-The decision (every backend shall follow it; today every TTFS backend refuses graphs with one
+Graph networks (residual adds, concatenation)
+---------------------------------------------
+Every backend that runs graphs follows this (the reference backend does, through
+:func:`lif_bridge.ttfs.coding.graph_plan`; backends that run chains only refuse graphs with one
 error from :func:`lif_bridge.ttfs.coding.layer_plan`):
 
 * Windows by depth. The *depth* ``d(n)`` of a population is one more than the largest depth
@@ -87,6 +88,11 @@ error from :func:`lif_bridge.ttfs.coding.layer_plan`):
   projection's stateless stages, a first-spike max pool acting on the re-timed spikes), so a
   residual add ``relu(conv(x) + s·x)`` and a concatenation (one weight block per source) are
   exact for the same reason a chain is; the decoded outputs equal the ANN's ReLU graph.
+* Conversion stores each population's calibrated window ``T_n``; the levels are formed when
+  the network is lowered (on a grid, each level ``T_k`` is rounded up to whole steps, so every
+  re-timing delay is a whole number of steps). A projection's ``delay`` (steps of the
+  rate-coding clock) is not used: depth alone sets the timing. A chain is the graph whose
+  population ``n`` has depth ``n + 1``: the same windows as above.
 
 Discrete time (clock-driven backends)
 -------------------------------------

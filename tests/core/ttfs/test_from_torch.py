@@ -86,3 +86,22 @@ def test_cli_convert_and_run_digits(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert summary["coding"] == "ttfs" and summary["latency_seconds"] > 0
     assert main(["run", str(out), "--data", "digits", "--json", "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["agreement"] == 1.0
+
+
+@pytest.mark.parametrize("name", ["mnist_resnet", "mnist_inception"])
+def test_graph_models_are_exact_on_the_reference(name: str) -> None:
+    """A residual and an inception model: windows by depth, decoded output = the model."""
+    import torch
+
+    from lif_bridge.zoo.graph_nets import GRAPH_NETS
+
+    torch.manual_seed(0)
+    model = GRAPH_NETS[name]().eval()
+    x = np.random.default_rng(1).random((8, 1, 28, 28))
+    net = lb.from_torch(model, input_shape=(1, 28, 28), coding="ttfs", calibration=x)
+    assert not net.is_chain
+    res = simulate_ttfs(net, x)
+    with torch.no_grad():
+        want = model.double()(torch.from_numpy(x)).numpy()  # the float32 weights, in float64
+    np.testing.assert_allclose(res.output, want, rtol=1e-9, atol=1e-10)
+    assert res.spikes_per_neuron()["max"] <= 1
