@@ -42,6 +42,13 @@ __all__ = ["DEFAULT_DT", "TtfsBrian2Backend", "TtfsBrian2Program"]
 DEFAULT_DT = 1e-4
 
 
+#: What the refusal of a graph suggests.
+GRAPH_FIX = (
+    "run graphs on the reference TTFS backend "
+    "(CLI: --backend reference; simulate_ttfs(..., backend='reference'))"
+)
+
+
 class TtfsBrian2Backend:
     """Brian2 TTFS backend.
 
@@ -109,7 +116,9 @@ class TtfsBrian2Program:
         self.dt = dt
         self.backend = backend
         self.tau_c = ttfs_coding(network).tau_c
-        self.input_end, self.plan = layer_plan(network, dt, backend="the Brian2 TTFS backend")
+        self.input_end, self.plan = layer_plan(
+            network, dt, backend="the Brian2 TTFS backend", fix=GRAPH_FIX
+        )
 
     def _simulate(self, x: np.ndarray) -> TtfsBrian2Net:
         be = self.backend

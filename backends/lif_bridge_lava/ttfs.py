@@ -52,6 +52,13 @@ def _windows(layer: TtfsLayer) -> np.ndarray | None:
     return win
 
 
+#: What the refusal of a graph suggests.
+GRAPH_FIX = (
+    "run graphs on the reference TTFS backend "
+    "(CLI: --backend reference; simulate_ttfs(..., backend='reference'))"
+)
+
+
 class TtfsLavaBackend:
     """Lava TTFS backend (CPU simulation of the processes).
 
@@ -96,7 +103,9 @@ class TtfsLavaProgram:
             raise ValidationError(f"dt must be a time step > 0 s, got {dt!r}")
         self.network, self.dt, self.backend = network, dt, backend
         self.tau_c = ttfs_coding(network).tau_c
-        self.input_end, self.plan = layer_plan(network, dt, backend="the Lava TTFS backend")
+        self.input_end, self.plan = layer_plan(
+            network, dt, backend="the Lava TTFS backend", fix=GRAPH_FIX
+        )
         self.matrices = [
             sp.csr_matrix(
                 population_matrix(

@@ -226,7 +226,11 @@ def graph_plan(network: Network, dt: float | None = None) -> tuple[float, list[T
 
 
 def layer_plan(
-    network: Network, dt: float | None = None, *, backend: str = "this TTFS backend"
+    network: Network,
+    dt: float | None = None,
+    *,
+    backend: str = "this TTFS backend",
+    fix: str = "run graphs on a TTFS backend whose lowering takes graphs",
 ) -> tuple[float, list[TtfsLayer]]:
     """:func:`graph_plan` of a chain, for backends that run chains only (each population's
     single source is the previous one); returns ``(t_max(0), layers)``.
@@ -234,7 +238,8 @@ def layer_plan(
     Raises
     ------
     ValidationError
-        The network is a graph (``backend`` names who refuses it).
+        The network is a graph (``backend`` names who refuses it, ``fix`` what to do: the
+        core names no backend, a backend may name another).
     """
     pops = network.populations
     joins = [p.name for p in pops if len(p.projections) > 1]
@@ -248,7 +253,6 @@ def layer_plan(
         raise ValidationError(
             f"{backend} runs TTFS chains only; this network is a graph (populations with "
             f"several projections: {', '.join(joins) or 'none'}; not fed by the previous "
-            f"population alone: {', '.join(skips) or 'none'}); run graphs on the reference "
-            "TTFS backend (CLI: --backend reference; simulate_ttfs(..., backend='reference'))"
+            f"population alone: {', '.join(skips) or 'none'}); {fix}"
         )
     return graph_plan(network, dt)

@@ -15,5 +15,8 @@ pytestmark = pytest.mark.brian2
 def test_graph_refused_naming_the_joined_population() -> None:
     raw = random_graph(0, "identity_skip1")
     net = convert_ttfs(raw, calibration=np.full((2, 2, 6, 6), 0.5))
-    with pytest.raises(ValidationError, match=r"Brian2 TTFS backend runs TTFS chains only.*: a\b"):
+    with pytest.raises(
+        ValidationError,
+        match=r"Brian2 TTFS backend runs TTFS chains only.*: a\b.*--backend reference",
+    ):
         get_ttfs_backend("brian2").lower(net, 1e-4)

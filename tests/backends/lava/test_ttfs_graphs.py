@@ -15,5 +15,8 @@ pytestmark = pytest.mark.lava
 def test_graph_refused_naming_the_joined_population() -> None:
     raw = random_graph(0, "identity_skip1")
     net = convert_ttfs(raw, calibration=np.full((2, 2, 6, 6), 0.5))
-    with pytest.raises(ValidationError, match=r"Lava TTFS backend runs TTFS chains only.*: a\b"):
+    with pytest.raises(
+        ValidationError,
+        match=r"Lava TTFS backend runs TTFS chains only.*: a\b.*--backend reference",
+    ):
         get_ttfs_backend("lava").lower(net, 1e-4)

@@ -131,9 +131,9 @@ def test_chain_only_plan_refuses_graphs_naming_the_joined_population(
     net = convert_ttfs(_raw_graph(0, architecture), calibration=np.full((2, 2, 6, 6), 0.5))
     with pytest.raises(
         ValidationError,
-        match=rf"^X runs TTFS chains only.*several projections: {joined};.*reference",
+        match=rf"^X runs TTFS chains only.*several projections: {joined};.*; do Y$",
     ):
-        layer_plan(net, backend="X")
+        layer_plan(net, backend="X", fix="do Y")
 
 
 def test_graph_on_a_grid_retimes_by_whole_steps_and_converges() -> None:
