@@ -23,9 +23,8 @@ fi
   || { echo "setup_cuda_env: brian2cuda 1.0b1 needs Python >= 3.12 (got $PYTHON)" >&2; exit 1; }
 CURAND_PKG="${CURAND_PKG:-nvidia-curand}"
 "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q "brian2cuda==1.0b1" "brian2==2.10.1" "$CURAND_PKG" \
-  "numpy>=2" scipy tqdm matplotlib scikit-learn pytest setuptools wheel
+  "numpy>=2" scipy tqdm matplotlib pytest setuptools wheel
 "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e "$ROOT"
 "$VENV/bin/python" - <<'PY'
 import brian2, brian2cuda

@@ -1,7 +1,8 @@
 """Acceptance: converted MNIST networks keep >= 99 % label agreement with their ANN (slow).
 
 T = 300 steps of dt = 0.01 s, regular rate coding, max_rate = 100 Hz, reference backend, the
-first 1,000 MNIST test images; MNIST from $LIF_BRIDGE_DATA_DIR or the shared copy.
+first 1,000 MNIST test images (the BN CNN: 500, its convolutions are the slow part of CI; the
+1,000-image figure is measured outside CI); MNIST from $LIF_BRIDGE_DATA_DIR or the shared copy.
 """
 
 from __future__ import annotations
@@ -70,4 +71,5 @@ def test_bn_cnn_with_biases_agreement() -> None:
         "conv1": ["bn1"],
         "conv2": ["bn2"],
     }
-    assert _agreement(net, _mnist("test", 1000).x) >= 0.99
+    # the first 500 test images in CI (measured 0.998; 0.999 on 1,000, README)
+    assert _agreement(net, _mnist("test", 500).x) >= 0.99
