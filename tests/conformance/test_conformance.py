@@ -5,7 +5,7 @@ without that framework deselects it with ``-m`` (see the README's test command),
 skipped. Networks come from :mod:`lif_bridge.testing` (dense, conv + avg pool, conv + spiking max
 pool, mixed; both reset modes; leak and bias current; per-layer and per-neuron parameters).
 
-Two tiers:
+Three tiers:
 
 * the whole matrix (architecture × reset × encoder × seed, 32 cases) on the paths that build in
   a second: the batched reference and Brian2 runtime with NumPy code generation;
