@@ -10,12 +10,11 @@ error shows: every figure puts the ReLU next to the exact Linear LIF and reset-t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from lif_bridge.experiments import plots
+from lif_bridge.experiments import s2_figures
 from lif_bridge.experiments._common import Context, Stopwatch, row
 from lif_bridge.experiments.single import TABLE2, clock_rates, measure_onset, measure_slope
 from lif_bridge.mapping import lif_to_relu
@@ -49,7 +48,7 @@ def _stats(out: np.ndarray, relu: np.ndarray) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
-class _Settings:
+class Settings:
     """What S2 sweeps (full run or ``--quick``)."""
 
     w: np.ndarray
@@ -69,8 +68,8 @@ class _Settings:
         return np.array([1.0, RATIO])
 
     @staticmethod
-    def of(ctx: Context) -> _Settings:
-        return _Settings(
+    def of(ctx: Context) -> Settings:
+        return Settings(
             w=np.asarray(TABLE2["weights"], dtype=np.float64),
             g_l=float(TABLE2["g_l"]),  # type: ignore[arg-type]
             duration=ctx.pick(100.0, 20.0),
@@ -85,7 +84,7 @@ class _Settings:
 
 
 @dataclass(frozen=True)
-class _Case:
+class Case:
     """One input mix: the ReLU the mapping promises and the exact LIF rates (reset -> rates)."""
 
     relu: np.ndarray
@@ -96,18 +95,18 @@ class _Case:
         return {r: _stats(self.out[r], self.relu) for r in self.out}
 
 
-def _case(w: np.ndarray, pts: np.ndarray, s: _Settings) -> _Case:
+def _case(w: np.ndarray, pts: np.ndarray, s: Settings) -> Case:
     """Exact rates at the input-rate points ``pts`` against ``max(0, pts·w + b)``."""
     b = lif_to_relu(w, s.g_l).bias  # the equal-rate mapping, used for every input mix
     relu = np.maximum(0.0, pts @ w + b)
-    return _Case(relu, {r: _rates(w, pts, r, s.g_l, s.duration) for r in RESETS})
+    return Case(relu, {r: _rates(w, pts, r, s.g_l, s.duration) for r in RESETS})
 
 
 def run(ctx: Context) -> dict[str, Any]:
     """Run S2; returns the result dict."""
     clock = Stopwatch()
     rng = np.random.default_rng(ctx.seed)
-    s = _Settings.of(ctx)
+    s = Settings.of(ctx)
     w3 = np.asarray(THREE_INPUT_WEIGHTS, dtype=np.float64)
     ray = _case(s.w, s.f[:, None] * s.direction[None, :], s)
     pairs = _case(s.w, rng.uniform(1.0, 60.0, size=(s.n_random, 2)), s)
@@ -147,7 +146,7 @@ def run(ctx: Context) -> dict[str, Any]:
     }
 
 
-def _leak_and_capacitance(s: _Settings) -> dict[str, Any]:
+def _leak_and_capacitance(s: Settings) -> dict[str, Any]:
     """Onset along the ray vs the ReLU's zero crossing over g_l; slope along the ray over C_m."""
     w, d = s.w, s.direction
     k_c = {
@@ -169,7 +168,7 @@ def _leak_and_capacitance(s: _Settings) -> dict[str, Any]:
     }
 
 
-def _clock_driven(s: _Settings, backend: str) -> tuple[dict[str, np.ndarray], float]:
+def _clock_driven(s: Settings, backend: str) -> tuple[dict[str, np.ndarray], float]:
     """Clock-driven rates along the ray (dt = 1e-4 s) and their worst gap to the exact ones."""
     pts = s.clock_f[:, None] * s.direction[None, :]
     T = s.clock_window
@@ -182,11 +181,11 @@ def _clock_driven(s: _Settings, backend: str) -> tuple[dict[str, np.ndarray], fl
 
 
 def _table(
-    s: _Settings,
+    s: Settings,
     b: float,
-    ray: _Case,
-    pairs: _Case,
-    three: _Case,
+    ray: Case,
+    pairs: Case,
+    three: Case,
     sweeps: dict[str, Any],
     clock_diff: float,
     backend: str,
@@ -240,7 +239,7 @@ def _table(
     return table
 
 
-def _settings_text(s: _Settings, ctx: Context) -> dict[str, Any]:
+def _settings_text(s: Settings, ctx: Context) -> dict[str, Any]:
     f = s.f
     return {
         "weights (2 inputs)": s.w.tolist(),
@@ -261,19 +260,19 @@ def _settings_text(s: _Settings, ctx: Context) -> dict[str, Any]:
 
 def _figures(
     ctx: Context,
-    s: _Settings,
+    s: Settings,
     b: float,
-    ray: _Case,
-    pairs: _Case,
-    three: _Case,
+    ray: Case,
+    pairs: Case,
+    three: Case,
     sweeps: dict[str, Any],
     clock_out: dict[str, np.ndarray],
 ) -> list[str]:
     """Fig. 8A–C along the ray, the random pairs, Fig. 9 (three inputs)."""
     out = ctx.out_dir
-    _plot_transfer(out, s, b, ray, clock_out)
-    _plot_parameter_sweeps(out, s, sweeps)
-    _plot_scatters(out, pairs, three)
+    s2_figures.plot_transfer(out, s, b, ray, clock_out)
+    s2_figures.plot_parameter_sweeps(out, s, sweeps)
+    s2_figures.plot_scatters(out, pairs, three)
     return [
         "s2_transfer.png",
         "s2_leak_onset.png",
@@ -281,121 +280,3 @@ def _figures(
         "s2_random_pairs.png",
         "s2_three_inputs.png",
     ]
-
-
-def _plot_transfer(
-    out: Path, s: _Settings, b: float, ray: _Case, clock_out: dict[str, np.ndarray]
-) -> None:
-    """Fig. 8A: output rate along the ray, exact and clock-driven, and the error to ReLU."""
-    f, clock_f, relu_ray, ray_out = s.f, s.clock_f, ray.relu, ray.out
-    plots.plot_curves(
-        out / "s2_transfer.png",
-        [
-            {"x": f, "y": relu_ray, "label": f"ReLU, b = {b:.3f}", "fmt": "k--"},
-            {
-                "x": f,
-                "y": ray_out["subtract"],
-                "label": "Linear LIF (exact)",
-                "kw": {"color": "C2"},
-            },
-            {
-                "x": f,
-                "y": ray_out["zero"],
-                "label": "reset-to-zero LIF (exact)",
-                "kw": {"color": "C3"},
-            },
-            {
-                "x": clock_f,
-                "y": clock_out["subtract"],
-                "label": "Linear LIF, clock dt = 0.1 ms",
-                "fmt": "o",
-                "kw": {"color": "C2", "ms": 4, "mfc": "none"},
-            },
-            {
-                "x": clock_f,
-                "y": clock_out["zero"],
-                "label": "reset-to-zero, clock dt = 0.1 ms",
-                "fmt": "s",
-                "kw": {"color": "C3", "ms": 4, "mfc": "none"},
-            },
-        ],
-        lower=[
-            {
-                "x": f,
-                "y": ray_out["subtract"] - relu_ray,
-                "label": "Linear LIF − ReLU",
-                "kw": {"color": "C2"},
-            },
-            {
-                "x": f,
-                "y": ray_out["zero"] - relu_ray,
-                "label": "reset-to-zero − ReLU",
-                "kw": {"color": "C3"},
-            },
-        ],
-        xlabel=f"rate f of input 1 [Hz] (input 2 at {RATIO}·f)",
-        ylabel="output rate [Hz]",
-        lower_ylabel="error [Hz]",
-        title="S2 (cf. Fig. 8A): two inputs at different rates",
-    )
-
-
-def _plot_parameter_sweeps(out: Path, s: _Settings, sweeps: dict[str, Any]) -> None:
-    """Fig. 8B (leak ↔ bias: the onset) and Fig. 8C (capacitance ↔ slope)."""
-    plots.plot_curves(
-        out / "s2_leak_onset.png",
-        [
-            {
-                "x": s.g_sweep,
-                "y": sweeps["relu_onset"],
-                "label": "ReLU zero crossing (mapped b)",
-                "fmt": "k--",
-            },
-            {
-                "x": s.g_sweep,
-                "y": sweeps["onset_g"],
-                "label": "Linear LIF onset (measured)",
-                "fmt": "o",
-                "kw": {"color": "C2"},
-            },
-        ],
-        xlabel="leak conductance g_l [S]",
-        ylabel=f"onset: rate of input 1 [Hz] (input 2 at {RATIO}·f)",
-        title="S2 (cf. Fig. 8B): leak ↔ bias with different input rates",
-    )
-    plots.plot_slopes(
-        out / "s2_capacitance_slope.png",
-        s.c_sweep,
-        sweeps["k_theory"],
-        sweeps["k_c"],
-        theory_label="k = 1/(V_th·C_m)",
-        measured="",
-        ylabel="slope k (measured along the ray)",
-        title="S2 (cf. Fig. 8C): capacitance ↔ slope with different input rates",
-    )
-
-
-def _plot_scatters(out: Path, pairs: _Case, three: _Case) -> None:
-    """Random input pairs and Fig. 9's three inputs: LIF output against ReLU."""
-    plots.plot_scatter(
-        out / "s2_random_pairs.png",
-        pairs.relu,
-        [
-            {"y": pairs.out["subtract"], "label": "Linear LIF", "fmt": "o"},
-            {"y": pairs.out["zero"], "label": "reset-to-zero LIF", "fmt": "s"},
-        ],
-        xlabel="ReLU output [Hz]",
-        ylabel="LIF output rate [Hz] (exact)",
-        title="S2: random pairs of input rates in [1, 60] Hz",
-    )
-    plots.plot_scatter(
-        out / "s2_three_inputs.png",
-        three.relu,
-        [
-            {"y": three.out["subtract"], "label": "Linear LIF", "fmt": "o"},
-            {"y": three.out["zero"], "label": "reset-to-zero LIF", "fmt": "s"},
-        ],
-        xlabel="ReLU output [Hz]",
-        ylabel="LIF output rate [Hz] (exact)",
-        title=f"S2 (cf. Fig. 9): three inputs, w = {list(THREE_INPUT_WEIGHTS)}",
-    )
