@@ -64,9 +64,8 @@ class TtfsReferenceProgram:
             mats = []
             for edge in layer.population.projections:
                 m = population_matrix(edge.map, edge.linear_stages, edge.gated_shape)
-                if (
-                    m is None
-                ):  # pragma: no cover - Projection forbids a max pool after a linear stage
+                # Projection forbids a max pool after a linear stage: no None in practice
+                if m is None:  # pragma: no cover
                     raise ValidationError(
                         f"layer {layer.population.name!r}: max pooling after a linear stage"
                     )
