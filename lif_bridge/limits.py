@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -44,6 +44,7 @@ __all__ = [
     "check_count",
     "check_network_size",
     "check_run",
+    "check_runs",
     "check_shape",
     "current",
     "estimate_run",
@@ -282,10 +283,47 @@ def check_run(
     ValidationError
         Naming ``what`` (the parameter, e.g. ``"--steps"``), the estimate and the limit.
     """
+    return check_runs(network, [steps], samples, traces=traces, what=what, limits=limits)
+
+
+def check_runs(
+    network: Any,
+    steps: Sequence[int],
+    samples: int,
+    *,
+    traces: int = 0,
+    what: str = "steps",
+    limits: Limits | None = None,
+) -> RunEstimate:
+    """Refuse a series of runs (one window of ``steps[i]`` steps each, over ``samples``
+    samples) above the limits: every window against ``steps``, the largest run's working set
+    against ``memory_bytes``, and the series' total time against ``run_seconds``.
+
+    Used before a sweep's grid or a diagnosis's windows start, so that a huge value is refused
+    with its estimate before anything is allocated.
+
+    Returns
+    -------
+    RunEstimate
+        The largest run's memory and the whole series' time, when within the limits.
+
+    Raises
+    ------
+    ValidationError
+        Naming ``what``, the estimate and the limit.
+    """
     lim = limits or current()
-    est = estimate_run(network, steps, samples, traces=traces)
-    head = f"{what} = {steps:,} for {samples:,} samples would need {est}"
-    if steps > lim.steps:
+    steps = [int(s) for s in steps]
+    if not steps:
+        return RunEstimate(memory_bytes=0.0, seconds=0.0)
+    each = [estimate_run(network, s, samples, traces=traces) for s in steps]
+    est = RunEstimate(
+        memory_bytes=max(e.memory_bytes for e in each), seconds=sum(e.seconds for e in each)
+    )
+    shown = f"{steps[0]:,}" if len(steps) == 1 else ", ".join(f"{s:,}" for s in steps)
+    runs = "" if len(steps) == 1 else f" ({len(steps)} runs)"
+    head = f"{what} = {shown} for {samples:,} samples{runs} would need {est}"
+    if max(steps) > lim.steps:
         raise ValidationError(f"{head}; the limit steps = {lim.steps:,}; {_hint('steps')}")
     if est.memory_bytes > lim.memory_bytes:
         raise ValidationError(

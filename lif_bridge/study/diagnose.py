@@ -39,6 +39,8 @@ from lif_bridge.analysis import (
 from lif_bridge.ann import ann_activations
 from lif_bridge.backend import Result, get_backend
 from lif_bridge.errors import ValidationError
+from lif_bridge.limits import check_runs
+from lif_bridge.limits import current as current_limits
 from lif_bridge.network import Network, Readout, Simulation
 from lif_bridge.network.encoders import Encoder, RegularRate
 from lif_bridge.progress import progress_bar
@@ -184,6 +186,7 @@ def diagnose(
     if not 0 < target <= 1:
         raise ValidationError(f"diagnose: target agreement must be in (0, 1], got {target}")
     x = np.asarray(x)
+    check_runs(network, steps, len(x), what="diagnose: steps")
     enc = encoder or RegularRate()
 
     def sim_for(n: int) -> Simulation:
@@ -210,9 +213,9 @@ def diagnose(
     suggested = suggest_steps(margins, kappa, dt, target)
     tries: list[dict[str, Any]] = []
     candidate = suggested
-    cap = 10 * steps[-1]  # longest window a check may run
+    cap = min(10 * steps[-1], current_limits().steps)  # longest window a check may run
     for _ in range(max_tries if suggested is not None else 0):
-        if candidate > cap:
+        if candidate > cap or not _within_limits(network, candidate, len(x)):
             break
         measured = next((c for c in curve + tries if c["steps"] == candidate), None)
         if measured is None:
@@ -245,6 +248,15 @@ def diagnose(
         "check_cap_steps": cap,
         "saturation_advice": _saturation_advice(layers),
     }
+
+
+def _within_limits(network: Network, steps: int, samples: int) -> bool:
+    """Whether one more check window stays within :mod:`lif_bridge.limits` (else it is skipped)."""
+    try:
+        check_runs(network, [steps], samples)
+    except ValidationError:
+        return False
+    return True
 
 
 def _curve_point(

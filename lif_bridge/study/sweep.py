@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from lif_bridge.errors import BackendUnavailableError, ValidationError
+from lif_bridge.limits import check_runs
 from lif_bridge.network import Network
 from lif_bridge.progress import progress_bar
 from lif_bridge.study.evaluate import build_point, is_raw, run_shard, summarise
@@ -193,6 +194,7 @@ def run_sweep(
     if len(x) == 0:
         raise ValidationError("the sweep has no samples")
     points = grid_points(grid, raw=is_raw(source), defaults=defaults)
+    check_runs(source, [int(p.get("steps", 300)) for p in points], len(x), what="grid: steps")
     if any(p.get("normalize", "none") != "none" for p in points) and calibration is None:
         raise ValidationError("normalisation needs calibration samples (calibration=...)")
     manifest = {

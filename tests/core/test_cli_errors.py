@@ -195,3 +195,17 @@ def test_factory_without_weights_warns() -> None:
 
     with pytest.warns(UserWarning, match="weights its factory created"):
         lb.from_torch("lif_bridge.zoo:digits_mlp", input_shape=(1, 8, 8))
+
+
+@pytest.mark.parametrize("command", ["sweep", "diagnose"])
+def test_sweep_and_diagnose_refuse_huge_steps_before_any_work(
+    command: str, net_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _data(tmp_path, np.full((2, 4), 0.5))
+    out = tmp_path / "out"
+    argv = [command, str(net_file), "--data", str(data), "--out", str(out), "--no-progress"]
+    argv += ["--grid", "steps=10,1000000000000", "--workers", "0"] if command == "sweep" else []
+    argv += ["--steps", "16,1000000000000"] if command == "diagnose" else []
+    assert main(argv) == 2
+    _one_line(capsys, "steps = 1", "1,000,000,000,000", "(2 runs)", "LIF_BRIDGE_LIMIT_STEPS")
+    assert not out.exists()

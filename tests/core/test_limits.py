@@ -210,3 +210,16 @@ def test_cli_run_refuses_huge_steps_before_running(tmp_path: Path, capsys) -> No
     assert main(["run", str(path), "--data", str(data), "--steps", str(10**12)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--steps" in err and "memory" in err
+
+
+def test_series_of_runs_checks_the_largest_window_and_the_total_time() -> None:
+    net = Network(input_shape=(10,), layers=(Dense(weight=np.ones((10, 10)), neurons=Neurons()),))
+    one = lim.check_run(net, 100, 1_000)
+    three = lim.check_runs(net, [100, 100, 100], 1_000)
+    assert three.memory_bytes == one.memory_bytes
+    assert three.seconds == pytest.approx(3 * one.seconds)
+    with lim.override(run_seconds=2.5 * one.seconds):
+        lim.check_runs(net, [100, 100], 1_000)
+        with pytest.raises(ValidationError, match=r"\(3 runs\).*run_seconds"):
+            lim.check_runs(net, [100, 100, 100], 1_000)
+    assert lim.check_runs(net, [], 1_000).seconds == 0.0
