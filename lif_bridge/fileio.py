@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lif_bridge.errors import ValidationError
 
-__all__ = ["atomic_path", "atomic_write", "check_writable", "umask"]
+__all__ = ["atomic_path", "atomic_write", "check_writable", "check_writable_folder", "umask"]
 
 
 def umask() -> int:
@@ -129,6 +129,41 @@ def check_writable(
             "a writable folder"
         )
     return path
+
+
+def check_writable_folder(folder: str | os.PathLike[str], *, what: str) -> Path:
+    """Check, before any work, that an output folder exists or can be created, and is writable.
+
+    Parameters
+    ----------
+    folder
+        The output folder (created later by the command, with its parents).
+    what
+        The option naming it in errors (e.g. ``"--out"``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``folder``.
+
+    Raises
+    ------
+    ValidationError
+        If ``folder`` (or the nearest existing ancestor) is a file, or no file can be created
+        in it.
+    """
+    folder = Path(folder)
+    existing = _existing_parent(folder)
+    if not existing.is_dir():
+        raise ValidationError(
+            f"{what} {folder}: {existing} is a file, not a folder; choose a folder name"
+        )
+    if not os.access(existing, os.W_OK | os.X_OK) or not _can_create_in(existing):
+        raise ValidationError(
+            f"{what} {folder}: cannot write in {existing} (read-only or no permission); "
+            "choose a writable folder"
+        )
+    return folder
 
 
 def _can_create_in(folder: Path) -> bool:

@@ -6,6 +6,7 @@ import argparse
 
 from lif_bridge.cli.common import add_data_args, emit, load_split
 from lif_bridge.errors import ValidationError
+from lif_bridge.fileio import check_writable_folder
 
 __all__ = ["register"]
 
@@ -49,6 +50,7 @@ def _diagnose(args: argparse.Namespace) -> int:
         steps = [int(s) for s in args.steps.split(",") if s.strip()]
     except ValueError:
         raise ValidationError(f"--steps {args.steps!r}: give integers, e.g. 16,32,100") from None
+    check_writable_folder(args.out, what="--out")
     network, defaults = load_source(args.network)
     if is_raw(network):
         from lif_bridge.convert.scale import convert_network

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from lif_bridge.cli.common import emit, resolve_data_dir
+from lif_bridge.fileio import check_writable_folder
 
 __all__ = ["register"]
 
@@ -50,6 +51,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     from lif_bridge.experiments.report import fmt
 
     names = resolve_names(args.experiments)  # fails early on unknown names
+    check_writable_folder(args.out, what="--out")
     payload = run_experiments(
         names,
         args.out,

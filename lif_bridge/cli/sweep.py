@@ -11,6 +11,7 @@ from typing import Any
 
 from lif_bridge.cli.common import add_data_args, emit, load_split
 from lif_bridge.errors import ValidationError
+from lif_bridge.fileio import check_writable_folder
 from lif_bridge.network import Network
 
 __all__ = ["load_source", "register"]
@@ -97,6 +98,9 @@ def _sweep(args: argparse.Namespace) -> int:
 
     if args.calibration < 1:
         raise ValidationError("--calibration must be >= 1")
+    if args.threads is not None and args.threads < 1:
+        raise ValidationError(f"--threads must be >= 1 (threads per worker), got {args.threads}")
+    check_writable_folder(args.out, what="--out")
     source, defaults = load_source(args.network)
     grid = parse_grid(args.grid)
     x, y = load_split(args.data, args.split, args.data_dir, args.limit)

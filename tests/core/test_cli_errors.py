@@ -209,3 +209,41 @@ def test_sweep_and_diagnose_refuse_huge_steps_before_any_work(
     assert main(argv) == 2
     _one_line(capsys, "steps = 1", "1,000,000,000,000", "(2 runs)", "LIF_BRIDGE_LIMIT_STEPS")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["sweep", "diagnose", "reproduce"])
+@pytest.mark.parametrize("target", ["file", "under_file", "read_only"])
+def test_output_folders_checked_before_any_work(
+    command: str,
+    target: str,
+    net_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = _data(tmp_path, np.full((2, 4), 0.5))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    if target == "read_only":  # a read-only mount: nothing can be created there (even by root)
+        from lif_bridge import fileio
+
+        real = fileio._can_create_in
+        monkeypatch.setattr(fileio, "_can_create_in", lambda f: f != locked and real(f))
+    out = {"file": net_file, "under_file": net_file / "sub", "read_only": locked / "out"}[target]
+    if command == "reproduce":
+        argv = ["reproduce", "S1", "--out", str(out)]
+    else:
+        argv = [command, str(net_file), "--data", str(data), "--out", str(out), "--no-progress"]
+        argv += ["--grid", "steps=10", "--workers", "0"] if command == "sweep" else []
+    assert main(argv) == 2
+    _one_line(capsys, "--out", "not a folder" if target != "read_only" else "cannot write in")
+    assert not (locked / "out").exists()
+
+
+def test_sweep_threads_must_be_positive(
+    net_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _data(tmp_path, np.full((2, 4), 0.5))
+    argv = ["sweep", str(net_file), "--data", str(data), "--out", str(tmp_path / "s")]
+    assert main([*argv, "--grid", "steps=10", "--workers", "0", "--threads", "0"]) == 2
+    _one_line(capsys, "--threads", ">= 1")
