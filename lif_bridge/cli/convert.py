@@ -107,6 +107,12 @@ def _convert(args: argparse.Namespace) -> int:
 
     if args.model.endswith(".nir"):
         return _convert_nir(args)
+    if args.model.endswith(".npz") and os.path.isfile(args.model):
+        raise ConversionError(
+            f"{args.model}: a lif-bridge network file (already converted); run it with "
+            "`lif-bridge run`, or give the torch model (.pt, .pt2 or module.path:factory) to "
+            "convert"
+        )
     if args.input_shape is None:
         raise ConversionError("--input-shape is required to convert a torch model, e.g. 1 28 28")
     calibration = None

@@ -247,3 +247,10 @@ def test_sweep_threads_must_be_positive(
     argv = ["sweep", str(net_file), "--data", str(data), "--out", str(tmp_path / "s")]
     assert main([*argv, "--grid", "steps=10", "--workers", "0", "--threads", "0"]) == 2
     _one_line(capsys, "--threads", ">= 1")
+
+
+def test_convert_of_a_network_file_says_it_is_already_converted(
+    net_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["convert", str(net_file), "-o", str(tmp_path / "again")]) == 2
+    _one_line(capsys, "net.npz", "already converted", "lif-bridge run")
