@@ -125,3 +125,59 @@ def test_synapse_counts_agree_with_convert_and_name_the_folded_pool() -> None:
             assert any("average pool" in n for n in layer.notes)
     assert folded, "conv_avg folds an average pool into a layer"
     assert "stored" in report.to_text() and "average pool" in report.to_text()
+
+
+@pytest.mark.parametrize("graph", ["projection_skip2", "concat3_max"])
+def test_graph_report_counts_every_projection(graph: str) -> None:
+    """Synapses, axons and weight error per projection; axons per core counted brute force."""
+    import math
+
+    from lif_bridge_lava.lowering import lowered_edges
+
+    from lif_bridge.connectivity import synapse_count
+    from lif_bridge.testing import random_graph
+
+    net = random_graph(2, graph)
+    limits = LoihiLimits(neurons_per_core=20)  # several cores per population
+    report = loihi_report(net, limits=limits)
+    edges = lowered_edges(net)
+    reach: list[list[set[int]]] = [[set() for _ in range(p.size)] for p in net.populations]
+    for pop, layer, es in zip(net.populations, report.layers, edges, strict=True):
+        assert len(layer.projections) == len(pop.projections) == len(es)
+        for proj, row, edge in zip(pop.projections, layer.projections, es, strict=True):
+            assert row["source"] == proj.source_name
+            assert row["synapses"] == synapse_count(proj.map, proj.input_shape)  # convert's
+            assert row["stored_synapses"] == edge.jumps.nnz
+        assert layer.synapses == sum(r["synapses"] for r in layer.projections)
+        assert layer.input_axons == sum(r["input_axons"] for r in layer.projections)
+        # the blocks' errors make up the layer's: sum of squares under one shared exponent
+        norms = [float(np.sum(e.jumps.data**2)) for e in es]
+        sq = sum(
+            r["weight_rel_error"] ** 2 * n for r, n in zip(layer.projections, norms, strict=True)
+        )
+        assert math.isclose(sq, layer.weight_rel_error**2 * sum(norms), rel_tol=1e-9)
+        # brute force: which target core does each source neuron reach, one neuron at a time
+        per_core = math.ceil(layer.neurons / layer.cores)
+        dense = [e.jumps.toarray() != 0 for e in es]
+        cols = np.concatenate([d.any(axis=0) for d in dense]) if dense else np.zeros(0)
+        assert layer.input_axons == int(cols.sum())
+        rows_in = [np.concatenate([d[c * per_core : (c + 1) * per_core].any(axis=0) for d in dense])
+                   for c in range(layer.cores)]  # fmt: skip
+        assert layer.core_input_axons == max(int(r.sum()) for r in rows_in)
+        for edge, d in zip(es, dense, strict=True):
+            if edge.source < 0:
+                continue
+            for j in range(edge.n_source):
+                units = np.zeros(edge.n_source, bool)
+                units[j] = True
+                for w in edge.windows:
+                    units = units[w].any(axis=1)
+                hit = np.flatnonzero(d[:, units].any(axis=1)) // per_core
+                reach[edge.source][j] |= {(layer.name, int(c)) for c in hit}
+    for layer, sets in zip(report.layers, reach, strict=True):
+        per_core = math.ceil(layer.neurons / layer.cores)
+        want = max(sum(len(s) for s in sets[c * per_core : (c + 1) * per_core])
+                   for c in range(layer.cores))  # fmt: skip
+        assert layer.core_output_axons == want, layer.name
+    assert report.layers[-1].core_output_axons == 0  # nothing leaves the output population
+    assert "weight error" in report.to_text()
