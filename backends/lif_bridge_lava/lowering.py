@@ -58,6 +58,7 @@ __all__ = [
     "LavaGraph",
     "LoweredEdge",
     "build_graph",
+    "components",
     "lowered_edges",
     "population_jumps",
     "quantize_edges",
@@ -282,6 +283,27 @@ class _Builder:
         self.graph.neurons[pop.name] = lif
         self.graph.labels[pop.name] = label
 
+    def tie(self, groups: list[list[int]]) -> None:
+        """Join the components of :func:`components` to the first one, carrying nothing.
+
+        The smallest population of every further component sends its spikes through an empty
+        Lava ``Sparse`` (no synapse: zero input) into the smallest of the first component, so
+        one ``run`` compiles and steps every process.
+        """
+        from lava.proc.sparse.process import Sparse as LavaSparse
+
+        pops = self.network.populations
+        lifs = list(self.graph.neurons.values())
+        first = min(groups[0], key=lambda i: pops[i].size)
+        extra = {"weight_exp": 0, "num_weight_bits": 8} if self.precision == "fixed" else {}
+        for group in groups[1:]:
+            i = min(group, key=lambda j: pops[j].size)
+            empty = sp.csr_matrix((pops[first].size, pops[i].size))
+            conn = LavaSparse(weights=empty, **extra)
+            lifs[i].s_out.connect(conn.s_in)
+            conn.a_out.connect(lifs[first].a_in)
+            self.graph.others.append(conn)
+
     def connection(self, edge: LoweredEdge, weights: sp.csr_matrix, lif: Any) -> None:
         """``source -> [SpikeRelay] -> Dense | Sparse -> lif.a_in`` for a further projection."""
         from lava.proc.dense.process import Dense as LavaDense
@@ -326,8 +348,34 @@ def build_graph(
     """Create and connect the Lava processes of ``network`` (nothing is compiled yet)."""
     builder = _Builder(network, simulation, precision, directory, gap)
     plan = lower(network, simulation)
-    for pop, edges, pop_plan in zip(
-        network.populations, lowered_edges(network, simulation), plan.populations, strict=True
-    ):
-        builder.population(pop, edges, pop_plan)
+    edges = lowered_edges(network, simulation)
+    for pop, es, pop_plan in zip(network.populations, edges, plan.populations, strict=True):
+        builder.population(pop, es, pop_plan)
+    builder.tie(components(edges))
     return builder.graph
+
+
+def components(edges: list[list[LoweredEdge]]) -> list[list[int]]:
+    """Populations connected through projections between them (the input links none).
+
+    Lava compiles and runs the processes connected to the one it is run on; every population
+    reads the input files itself, so a network whose populations fall apart into several such
+    components (side-by-side towers, a dead-end branch off the input) needs them tied together
+    (:meth:`_Builder.tie`). Components in order of their first population.
+    """
+    root = list(range(len(edges)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    for target, es in enumerate(edges):
+        for e in es:
+            if e.source >= 0:
+                root[find(target)] = find(e.source)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(edges)):
+        groups.setdefault(find(i), []).append(i)
+    return sorted(groups.values())
