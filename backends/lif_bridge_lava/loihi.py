@@ -71,8 +71,9 @@ class LayerFit:
     distinct source units with at least one synapse; ``core_input_axons`` and
     ``core_output_axons`` the largest numbers that one of the layer's cores needs.
     ``projections`` has one row per incoming projection: its source, synapses, stored
-    synapses, input axons, delay, and the relative error of its block under the population's
-    shared weight exponent (``weight_rel_error``).
+    synapses, input axons, delay, its weight exponent ``weight_exp`` (``e_k``; the layer's
+    ``weight_exp`` is the finest, that of its voltage unit) and the relative error of its block
+    (``weight_rel_error``).
     """
 
     name: str
@@ -183,8 +184,8 @@ class LoihiReport:
                     delay = f", delay {p['delay']}" if p["delay"] else ""
                     rows.append(
                         f"  <- {p['source']:<9} {'':<7} {'':>8} {p['synapses']:>11,} "
-                        f"{p['stored_synapses']:>11,} {p['input_axons']:>7,}{delay}, weight "
-                        f"error {100 * p['weight_rel_error']:.3f} %"
+                        f"{p['stored_synapses']:>11,} {p['input_axons']:>7,}{delay}, w_exp "
+                        f"{p['weight_exp']}, weight error {100 * p['weight_rel_error']:.3f} %"
                     )
         rows.append("")
         if self.calibration_samples:
@@ -207,8 +208,8 @@ class LoihiReport:
 def _projection_row(edge: Any, mant: sp.csr_matrix, weight_exp: int) -> dict[str, Any]:
     """Synapses, input axons and quantisation error of one projection (``LoweredEdge``).
 
-    ``mant`` is the projection's block of the population's mantissas, ``weight_exp`` the shared
-    exponent: the error is ``||J - m·2**e||_2 / ||J||_2`` over this block alone.
+    ``mant`` is the projection's block of the population's mantissas, ``weight_exp`` its
+    exponent ``e_k``: the error is ``||J - m·2**e_k||_2 / ||J||_2`` over this block alone.
     """
     m = edge.jumps
     norm = float(sp.linalg.norm(m)) if m.nnz else 0.0
@@ -219,6 +220,7 @@ def _projection_row(edge: Any, mant: sp.csr_matrix, weight_exp: int) -> dict[str
         "stored_synapses": int(m.nnz),
         "input_axons": int(np.count_nonzero(m.getnnz(axis=0))) if m.nnz else 0,
         "delay": int(edge.delay),
+        "weight_exp": int(weight_exp),
         "weight_rel_error": err / norm if norm > 0 else 0.0,
     }
 
@@ -279,8 +281,8 @@ def loihi_report(
             stored_synapses=stored,
             input_axons=int(np.count_nonzero(csr.getnnz(axis=0))) if csr.nnz else 0,
             projections=[
-                _projection_row(e, m, q.weight_exp)
-                for e, m in zip(es, split_columns(q.weight_mant, es), strict=True)
+                _projection_row(e, m, k)
+                for e, m, k in zip(es, split_columns(q.weight_mant, es), q.block_exps, strict=True)
             ],
             fan_in=fan_in,
             fan_out=fan_out,
@@ -306,6 +308,10 @@ def loihi_report(
                 f"a core receives {fit.core_input_axons:,} inputs, more than "
                 f"{limits.input_axons_per_core:,} input axons"
             )
+        fit.problems.extend(
+            f"every weight of its projection from {es[k].source_name!r} rounds to zero"
+            for k in q.vanished
+        )
         for what, count in (
             ("weights", q.weights_clipped),
             ("biases", q.bias_clipped),

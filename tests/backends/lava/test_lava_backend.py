@@ -113,6 +113,21 @@ def test_options_validated() -> None:
         )
 
 
+def test_fixed_point_refuses_a_projection_that_rounds_to_zero() -> None:
+    from lif_bridge.network import INPUT, Dense, Neurons, Node, Projection
+
+    rng = np.random.default_rng(0)
+    h = Node(name="h", neurons=Neurons(), projections=(
+        Projection(source=INPUT, map=Dense(weight=rng.normal(0.2, 0.5, (5, 4)))),))  # fmt: skip
+    out = Node(name="out", neurons=Neurons(), projections=(
+        Projection(source=INPUT, map=Dense(weight=rng.normal(0.2, 0.5, (3, 4)))),
+        Projection(source="h", map=Dense(weight=1e-7 * rng.normal(0.2, 0.5, (3, 5)))),
+    ))  # fmt: skip
+    net = Network(input_shape=(4,), nodes=(h, out))
+    with pytest.raises(ValidationError, match=r"'h' -> 'out' rounds to zero .* precision='float'"):
+        get_backend("lava", precision="fixed").lower(net, Simulation(steps=5))
+
+
 def test_no_orphans_after_model_failure() -> None:
     before = _children()
     net = random_network(0, "dense")
@@ -208,7 +223,7 @@ def test_graphs_one_build_many_inputs(case: tuple) -> None:
 def test_fixed_point_graphs_one_build_identical_to_numpy_fixed_rules() -> None:
     """Every random graph in fixed point, side by side in one Lava build (``graph_union``).
 
-    Each population's projections share one weight exponent (``quantize_edges``); the Lava
+    Each projection has its own weight exponent (``quantize_edges``); the Lava
     ``fixed_pt`` run (first projection inside the LinearLIF, the others through Lava
     Dense/Sparse, relays for gates and delays) equals ``simulate_fixed`` neuron for neuron, and
     a graph's counts in the union equal its counts alone (the union changes nothing).
