@@ -6,6 +6,7 @@ every backend must give spike counts identical to the reference backend on these
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from lif_bridge.network import (
 __all__ = [
     "ARCHITECTURES",
     "GRAPHS",
+    "graph_union",
     "random_graph",
     "random_inputs",
     "random_network",
@@ -227,6 +229,37 @@ def random_graph(
     else:
         raise ValueError(f"unknown graph {architecture!r}; choose from {GRAPHS}")
     return Network(input_shape=shape, nodes=tuple(nodes))
+
+
+def graph_union(graphs: dict[str, Network]) -> Network:
+    """Several graphs on one input side by side, as one network (disjoint but for the input).
+
+    A backend that compiles (Lava, Brian2 standalone) builds the union once instead of once per
+    graph; every population keeps its own parameters and projections, so its counts equal those
+    of its own graph. Node ``n`` of ``graphs[key]`` is named ``f"{key}_{n}"``; the output
+    population is the last graph's.
+
+    Parameters
+    ----------
+    graphs
+        Graph networks (built from nodes) with the same input shape, by prefix.
+    """
+    nets = list(graphs.values())
+    if not nets or any(not n.nodes for n in nets):
+        raise ValueError("graph_union needs at least one graph built from nodes")
+    if len({n.input_shape for n in nets}) != 1:
+        raise ValueError("graph_union: the graphs' input shapes differ")
+    nodes = []
+    for key, net in graphs.items():
+        for nd in net.nodes:
+            projections = tuple(
+                dataclasses.replace(
+                    p, source=p.source if p.source == INPUT else f"{key}_{p.source}"
+                )
+                for p in nd.projections
+            )
+            nodes.append(nd.replace(name=f"{key}_{nd.name}", projections=projections))
+    return Network(input_shape=nets[0].input_shape, nodes=tuple(nodes))
 
 
 def small_mlp(n_in: int = 4, hidden: int = 3, out: int = 2) -> Network:

@@ -74,8 +74,8 @@ def _check_loihi(args: argparse.Namespace) -> int:
 
 CHECK_LOIHI = Command(
     help="estimate whether a network fits Loihi 2 (fixed-point formats, cores)",
-    description="Quantise the network to Loihi formats (8-bit weight mantissa with a shared "
-    "exponent, 24-bit voltage, 12-bit decay, 13-bit bias), optionally run the integer rules "
+    description="Quantise the network to Loihi formats (8-bit weight mantissa with an exponent "
+    "per projection, 24-bit voltage, 12-bit decay, 13-bit bias), optionally run the integer rules "
     "on calibration samples, and estimate the cores needed. Exit status 0 if it fits, 1 if "
     "not.",
     add_arguments=_add_arguments,

@@ -21,11 +21,12 @@ Core model and its numbers (:class:`LoihiLimits`; override them if you know bett
   of weight plus a 16-bit index per synapse (no weight sharing assumed).
 
 Cores of a layer = ``max(ceil(neurons / 8192), ceil(synapse bits / (128 KiB · 8)))``; a layer
-does not fit when one source feeds more than 4,096 distinct inputs into one core (fan-in) or a
-core's neurons need more output axons than 4,096 (each source neuron needs one axon per
-destination core it reaches). The network fits when every layer fits, no weight, bias or
-threshold had to be clipped, the calibration saw no saturation, and the total of cores is at
-most ``chips · 128``.
+does not fit when one of its cores receives more than 4,096 distinct inputs (input axons, over
+all its projections) or its neurons need more than 4,096 output axons (one per destination core
+each neuron reaches, over every projection leaving it): both are counted core by core from the
+stored matrices (:mod:`lif_bridge_lava.axons`). The network fits when every layer fits, no
+weight, bias or threshold had to be clipped, the calibration saw no saturation, and the total
+of cores is at most ``chips · 128``.
 """
 
 from __future__ import annotations
@@ -67,7 +68,12 @@ class LayerFit:
     the nonzero entries of the composed matrix that is stored (Lava's Dense/Sparse, Loihi's
     synaptic memory): larger when an average pool before the layer is folded into it (each
     tap then reaches every unit of its pooling window). ``input_axons`` is the number of
-    distinct source units with at least one synapse.
+    distinct source units with at least one synapse; ``core_input_axons`` and
+    ``core_output_axons`` the largest numbers that one of the layer's cores needs.
+    ``projections`` has one row per incoming projection: its source, synapses, stored
+    synapses, input axons, delay, its weight exponent ``weight_exp`` (``e_k``; the layer's
+    ``weight_exp`` is the finest, that of its voltage unit) and the relative error of its block
+    (``weight_rel_error``).
     """
 
     name: str
@@ -87,6 +93,8 @@ class LayerFit:
     vth_clipped: int
     decay_rel_error: float
     cores: int
+    core_input_axons: int = 0
+    core_output_axons: int = 0
     v_min: int | None = None
     v_max: int | None = None
     v_range_fraction: float | None = None
@@ -157,7 +165,7 @@ class LoihiReport:
         """A table per layer and the verdict."""
         head = (
             f"{'layer':<12} {'kind':<7} {'neurons':>8} {'synapses':>11} {'stored':>11} "
-            f"{'axons':>7} {'fan-in':>7} "
+            f"{'axons':>7} {'in/core':>7} {'out/core':>8} {'fan-in':>7} "
             f"{'fan-out':>7} {'w_exp':>5} {'w_err%':>7} {'v+used%':>8} {'sat+/-':>11} {'cores':>5}"
         )
         rows = [head, "-" * len(head)]
@@ -166,7 +174,8 @@ class LoihiReport:
             sat = "-" if ly.saturated_high is None else f"{ly.saturated_high}/{ly.saturated_low}"
             rows.append(
                 f"{ly.name:<12} {ly.kind:<7} {ly.neurons:>8,} {ly.synapses:>11,} "
-                f"{ly.stored_synapses:>11,} {ly.input_axons:>7,} {ly.fan_in:>7,} "
+                f"{ly.stored_synapses:>11,} {ly.input_axons:>7,} {ly.core_input_axons:>7,} "
+                f"{ly.core_output_axons:>8,} {ly.fan_in:>7,} "
                 f"{ly.fan_out:>7,} {ly.weight_exp:>5} {100 * ly.weight_rel_error:>7.3f} "
                 f"{used:>8} {sat:>11} {ly.cores:>5}"
             )
@@ -175,7 +184,8 @@ class LoihiReport:
                     delay = f", delay {p['delay']}" if p["delay"] else ""
                     rows.append(
                         f"  <- {p['source']:<9} {'':<7} {'':>8} {p['synapses']:>11,} "
-                        f"{p['stored_synapses']:>11,} {p['input_axons']:>7,}{delay}"
+                        f"{p['stored_synapses']:>11,} {p['input_axons']:>7,}{delay}, w_exp "
+                        f"{p['weight_exp']}, weight error {100 * p['weight_rel_error']:.3f} %"
                     )
         rows.append("")
         if self.calibration_samples:
@@ -195,15 +205,23 @@ class LoihiReport:
         return "\n".join(rows)
 
 
-def _projection_row(edge: Any) -> dict[str, Any]:
-    """Synapses and input axons of one incoming projection (``LoweredEdge``)."""
+def _projection_row(edge: Any, mant: sp.csr_matrix, weight_exp: int) -> dict[str, Any]:
+    """Synapses, input axons and quantisation error of one projection (``LoweredEdge``).
+
+    ``mant`` is the projection's block of the population's mantissas, ``weight_exp`` its
+    exponent ``e_k``: the error is ``||J - m·2**e_k||_2 / ||J||_2`` over this block alone.
+    """
     m = edge.jumps
+    norm = float(sp.linalg.norm(m)) if m.nnz else 0.0
+    err = float(sp.linalg.norm(m - mant * 2.0**weight_exp)) if m.nnz else 0.0
     return {
         "source": edge.source_name,
         "synapses": int(edge.synapses),
         "stored_synapses": int(m.nnz),
         "input_axons": int(np.count_nonzero(m.getnnz(axis=0))) if m.nnz else 0,
         "delay": int(edge.delay),
+        "weight_exp": int(weight_exp),
+        "weight_rel_error": err / norm if norm > 0 else 0.0,
     }
 
 
@@ -228,8 +246,9 @@ def loihi_report(
     limits
         The resources assumed (default :class:`LoihiLimits`).
     """
+    from lif_bridge_lava.axons import input_axons_per_core, output_axons_per_core
     from lif_bridge_lava.fixedsim import simulate_fixed
-    from lif_bridge_lava.lowering import lowered_edges, quantize_edges
+    from lif_bridge_lava.lowering import lowered_edges, quantize_edges, split_columns
 
     limits = limits or LoihiLimits()
     sim = simulation or Simulation(steps=100, dt=0.01)
@@ -261,7 +280,10 @@ def loihi_report(
             synapses=synapses,
             stored_synapses=stored,
             input_axons=int(np.count_nonzero(csr.getnnz(axis=0))) if csr.nnz else 0,
-            projections=[_projection_row(e) for e in es],
+            projections=[
+                _projection_row(e, m, k)
+                for e, m, k in zip(es, split_columns(q.weight_mant, es), q.block_exps, strict=True)
+            ],
             fan_in=fan_in,
             fan_out=fan_out,
             weight_exp=q.weight_exp,
@@ -280,13 +302,16 @@ def loihi_report(
                 "`convert`): the average pool before it is folded into the matrix, so each "
                 "tap reaches every unit of its pooling window"
             )
-        per_core = math.ceil(pop.size / cores)
-        inputs_per_core = csr[:per_core].getnnz(axis=0).astype(bool).sum() if csr.nnz else 0
-        if inputs_per_core > limits.input_axons_per_core:
+        fit.core_input_axons = int(input_axons_per_core(csr, cores).max())
+        if fit.core_input_axons > limits.input_axons_per_core:
             fit.problems.append(
-                f"a core receives {inputs_per_core:,} inputs, more than "
+                f"a core receives {fit.core_input_axons:,} inputs, more than "
                 f"{limits.input_axons_per_core:,} input axons"
             )
+        fit.problems.extend(
+            f"every weight of its projection from {es[k].source_name!r} rounds to zero"
+            for k in q.vanished
+        )
         for what, count in (
             ("weights", q.weights_clipped),
             ("biases", q.bias_clipped),
@@ -296,18 +321,19 @@ def loihi_report(
                 fit.problems.append(f"{count} {what} do not fit their fixed-point format")
         layers.append(fit)
     # Output axons: each source neuron needs one axon per destination core it reaches.
-    for es, fit in zip(edges, layers, strict=True):
-        for edge in es:
-            if edge.source < 0:
-                continue
-            src = layers[edge.source]
-            per_core = min(src.neurons, limits.neurons_per_core)
-            axons = per_core * fit.cores
-            if axons > limits.output_axons_per_core:
-                src.problems.append(
-                    f"its neurons need up to {axons:,} output axons per core (to {fit.cores} "
-                    f"cores of {fit.name}), more than {limits.output_axons_per_core:,}"
-                )
+    sizes, cores_of = [ly.neurons for ly in layers], [ly.cores for ly in layers]
+    outputs = output_axons_per_core(edges, sizes, cores_of)
+    for i, (fit, axons) in enumerate(zip(layers, outputs, strict=True)):
+        fit.core_output_axons = int(axons.max()) if axons.size else 0
+        if fit.core_output_axons > limits.output_axons_per_core:
+            targets = [
+                layers[t].name for t, es in enumerate(edges) if any(e.source == i for e in es)
+            ]
+            fit.problems.append(
+                f"a core's neurons need {fit.core_output_axons:,} output axons (one per "
+                f"destination core of {', '.join(targets)} each neuron reaches), more than "
+                f"{limits.output_axons_per_core:,}"
+            )
     report = LoihiReport(layers=layers, limits=limits)
     if calibration_inputs is not None:
         if not sim.encoder.is_spiking:

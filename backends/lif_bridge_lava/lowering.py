@@ -23,7 +23,7 @@ Why convolutions are not lowered to ``lava.proc.conv.process.Conv``: Conv comput
 convolution (kernels flipped with respect to PyTorch's cross-correlation) over W-H-C ordered
 maps (the description is C-H-W), so both weights and every connecting port would need
 re-indexing; its fixed-point model ignores ``weight_exp``/``num_weight_bits`` (so the 8-bit
-mantissa and shared exponent of :mod:`lif_bridge_lava.quantize` could not be applied); and an
+mantissa and weight exponent of :mod:`lif_bridge_lava.quantize` could not be applied); and an
 average pool or flatten after it would still need a matrix. The composed sparse matrix from
 ``population_matrix`` is the same map, spike for spike, in the description's own layout, and
 stores exactly the synapses a conv has (zero-padding taps excluded) plus the pooling folded in.
@@ -50,7 +50,7 @@ from lif_bridge.errors import ValidationError
 from lif_bridge.network import Conv2d, Dense, Network, Simulation
 from lif_bridge.plan import lower
 from lif_bridge.semantics import refractory_steps
-from lif_bridge_lava.quantize import FixedPointLayer, quantize_jumps
+from lif_bridge_lava.quantize import EXP_SPREAD, FixedPointLayer, quantize_blocks
 from lif_bridge_lava.synapses import Gates, Synapses
 
 __all__ = [
@@ -58,9 +58,11 @@ __all__ = [
     "LavaGraph",
     "LoweredEdge",
     "build_graph",
+    "components",
     "lowered_edges",
     "population_jumps",
     "quantize_edges",
+    "refuse_vanished",
     "split_columns",
 ]
 
@@ -160,14 +162,25 @@ def population_jumps(
 def quantize_edges(
     edges: list[LoweredEdge], params: dict[str, np.ndarray], dt: float
 ) -> FixedPointLayer:
-    """Fixed-point constants of a population over all its projections (one weight exponent).
+    """Fixed-point constants of a population over all its projections.
 
-    The projections' matrices are quantised side by side (``[W_1 | W_2 | ...]``), so every
-    projection shares the population's voltage unit; :func:`split_columns` cuts the stored
-    weights back into one block per projection.
+    Each projection has its own weight exponent and the population's voltage unit follows the
+    finest (:func:`lif_bridge_lava.quantize.quantize_blocks`); :func:`split_columns` cuts
+    ``stored_weights`` (the integer jumps, shifts applied) back into one block per projection.
     """
-    jumps = edges[0].jumps if len(edges) == 1 else sp.hstack([e.jumps for e in edges])
-    return quantize_jumps(sp.csr_matrix(jumps), params, dt)
+    return quantize_blocks([e.jumps for e in edges], params, dt)
+
+
+def refuse_vanished(name: str, q: FixedPointLayer, edges: list[LoweredEdge]) -> None:
+    """One error naming the population and projection whose every weight rounds to zero."""
+    for k in q.vanished:
+        src = edges[k].source_name
+        raise ValidationError(
+            f"lava backend, precision='fixed': every weight of the projection {src!r} -> "
+            f"{name!r} rounds to zero at its weight unit 2**{q.block_exps[k]} V (the exponents "
+            f"of one population's projections span at most {EXP_SPREAD} steps, and its "
+            "threshold bounds the finest); scale it up, drop it, or use precision='float'"
+        )
 
 
 def split_columns(matrix: sp.csr_matrix, edges: list[LoweredEdge]) -> list[sp.csr_matrix]:
@@ -247,11 +260,17 @@ class _Builder:
         params = pop.neurons.broadcast(pop.size)
         if self.precision == "fixed":
             q = quantize_edges(edges, params, dt)
+            refuse_vanished(pop.name, q, edges)
             self.graph.fixed[pop.name] = q
+            # the main projection (inside the LinearLIF) takes the integer jumps, shift applied;
+            # the others take 2·m_k and shift in Lava's Dense/Sparse (weight_exp)
             stored = split_columns(sp.csr_matrix(q.stored_weights, dtype=np.int64), edges)
+            stored[1:] = q.stored_blocks()[1:]
+            shifts = q.shifts
             neurons = _fixed_neurons(q)
         else:
             stored = [e.jumps for e in edges]
+            shifts = (0,) * len(edges)
             neurons = _float_neurons(pop_plan)
         main = edges[0]
         label = str(len(self.graph.neurons))
@@ -277,13 +296,35 @@ class _Builder:
         )
         if main.source >= 0:
             self.output_of(main.source).connect(lif.s_in)
-        for edge, weights in zip(edges[1:], stored[1:], strict=True):
-            self.connection(edge, weights, lif)
+        for edge, weights, shift in zip(edges[1:], stored[1:], shifts[1:], strict=True):
+            self.connection(edge, weights, lif, shift)
         self.graph.neurons[pop.name] = lif
         self.graph.labels[pop.name] = label
 
-    def connection(self, edge: LoweredEdge, weights: sp.csr_matrix, lif: Any) -> None:
-        """``source -> [SpikeRelay] -> Dense | Sparse -> lif.a_in`` for a further projection."""
+    def tie(self, groups: list[list[int]]) -> None:
+        """Join the components of :func:`components` to the first one, carrying nothing.
+
+        The smallest population of every further component sends its spikes through an empty
+        Lava ``Sparse`` (no synapse: zero input) into the smallest of the first component, so
+        one ``run`` compiles and steps every process.
+        """
+        from lava.proc.sparse.process import Sparse as LavaSparse
+
+        pops = self.network.populations
+        lifs = list(self.graph.neurons.values())
+        first = min(groups[0], key=lambda i: pops[i].size)
+        extra = {"weight_exp": 0, "num_weight_bits": 8} if self.precision == "fixed" else {}
+        for group in groups[1:]:
+            i = min(group, key=lambda j: pops[j].size)
+            empty = sp.csr_matrix((pops[first].size, pops[i].size))
+            conn = LavaSparse(weights=empty, **extra)
+            lifs[i].s_out.connect(conn.s_in)
+            conn.a_out.connect(lifs[first].a_in)
+            self.graph.others.append(conn)
+
+    def connection(self, edge: LoweredEdge, weights: sp.csr_matrix, lif: Any, shift: int) -> None:
+        """``source -> [SpikeRelay] -> Dense | Sparse -> lif.a_in`` for a further projection
+        (fixed point: ``weights = 2·m_k``, its sum shifted left by ``shift``)."""
         from lava.proc.dense.process import Dense as LavaDense
         from lava.proc.sparse.process import Sparse as LavaSparse
 
@@ -304,7 +345,7 @@ class _Builder:
             port = relay.s_out
             self.graph.others.append(relay)
         bits = 24 if (edge.source < 0 and self.analog) else 0
-        extra = {"weight_exp": 0, "num_weight_bits": 8} if self.precision == "fixed" else {}
+        extra = {"weight_exp": shift, "num_weight_bits": 8} if self.precision == "fixed" else {}
         w = _weights(edge, weights)
         if isinstance(w, np.ndarray):
             conn = LavaDense(weights=w, num_message_bits=bits, **extra)
@@ -326,8 +367,34 @@ def build_graph(
     """Create and connect the Lava processes of ``network`` (nothing is compiled yet)."""
     builder = _Builder(network, simulation, precision, directory, gap)
     plan = lower(network, simulation)
-    for pop, edges, pop_plan in zip(
-        network.populations, lowered_edges(network, simulation), plan.populations, strict=True
-    ):
-        builder.population(pop, edges, pop_plan)
+    edges = lowered_edges(network, simulation)
+    for pop, es, pop_plan in zip(network.populations, edges, plan.populations, strict=True):
+        builder.population(pop, es, pop_plan)
+    builder.tie(components(edges))
     return builder.graph
+
+
+def components(edges: list[list[LoweredEdge]]) -> list[list[int]]:
+    """Populations connected through projections between them (the input links none).
+
+    Lava compiles and runs the processes connected to the one it is run on; every population
+    reads the input files itself, so a network whose populations fall apart into several such
+    components (side-by-side towers, a dead-end branch off the input) needs them tied together
+    (:meth:`_Builder.tie`). Components in order of their first population.
+    """
+    root = list(range(len(edges)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    for target, es in enumerate(edges):
+        for e in es:
+            if e.source >= 0:
+                root[find(target)] = find(e.source)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(edges)):
+        groups.setdefault(find(i), []).append(i)
+    return sorted(groups.values())

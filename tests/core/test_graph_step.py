@@ -104,3 +104,21 @@ def test_max_pool_on_constant_current_refused_once_in_the_plan() -> None:
             ),
             _sim("current"),
         )
+
+
+def test_graph_union_counts_equal_each_graph_alone() -> None:
+    from lif_bridge.testing import graph_union
+
+    graphs = {g: random_graph(i, g, per_neuron=bool(i % 2)) for i, g in enumerate(GRAPHS[:3])}
+    union = graph_union(graphs)
+    assert len(union.populations) == sum(len(n.populations) for n in graphs.values())
+    sim = _sim("poisson")
+    x = random_inputs(union, 2, seed=4)
+    plan = lower(union, sim)
+    got = simulate(plan, plan.encode(x))
+    for key, net in graphs.items():
+        alone = lower(net, sim)
+        for name, counts in simulate(alone, alone.encode(x)).items():
+            np.testing.assert_array_equal(got[f"{key}_{name}"], counts, err_msg=name)
+    with pytest.raises(ValueError, match="built from nodes"):  # a chain
+        graph_union({"a": random_graph(0), "b": random_network(0, "dense")})

@@ -13,8 +13,8 @@ import pytest
 
 from lif_bridge.backend import get_backend, simulate
 from lif_bridge.errors import BackendError, ValidationError
-from lif_bridge.network import ConstantCurrent, Poisson, Readout, RegularRate, Simulation
-from lif_bridge.testing import random_graph, random_inputs, random_network
+from lif_bridge.network import ConstantCurrent, Network, Poisson, Readout, RegularRate, Simulation
+from lif_bridge.testing import graph_union, random_graph, random_inputs, random_network
 
 pytestmark = pytest.mark.lava
 
@@ -113,6 +113,21 @@ def test_options_validated() -> None:
         )
 
 
+def test_fixed_point_refuses_a_projection_that_rounds_to_zero() -> None:
+    from lif_bridge.network import INPUT, Dense, Neurons, Node, Projection
+
+    rng = np.random.default_rng(0)
+    h = Node(name="h", neurons=Neurons(), projections=(
+        Projection(source=INPUT, map=Dense(weight=rng.normal(0.2, 0.5, (5, 4)))),))  # fmt: skip
+    out = Node(name="out", neurons=Neurons(), projections=(
+        Projection(source=INPUT, map=Dense(weight=rng.normal(0.2, 0.5, (3, 4)))),
+        Projection(source="h", map=Dense(weight=1e-7 * rng.normal(0.2, 0.5, (3, 5)))),
+    ))  # fmt: skip
+    net = Network(input_shape=(4,), nodes=(h, out))
+    with pytest.raises(ValidationError, match=r"'h' -> 'out' rounds to zero .* precision='float'"):
+        get_backend("lava", precision="fixed").lower(net, Simulation(steps=5))
+
+
 def test_no_orphans_after_model_failure() -> None:
     before = _children()
     net = random_network(0, "dense")
@@ -180,51 +195,69 @@ GRAPH_CASES = [
 ]
 
 
-#: float on every graph; fixed point on three (delays, a strided projection shortcut, three
-#: branches with max pooling), which cover its per-projection code (shared exponent, relays).
-GRAPH_RUNS = [(c, "float") for c in GRAPH_CASES] + [
-    (c, "fixed")
-    for c in GRAPH_CASES
-    if c[0] in ("identity_skip2", "projection_skip2", "concat3_max")
-]
+def _case_graph(case: tuple, seed: int = 3) -> Network:
+    name, reset, _, per_neuron, align = case
+    return random_graph(seed, name, reset=reset, per_neuron=per_neuron,
+                        refractory=0.02 if per_neuron else 0.0, align_delays=align)  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("case", "precision"), GRAPH_RUNS, ids=[f"{c[0]}-{p}" for c, p in GRAPH_RUNS]
-)
-def test_graphs_one_build_many_inputs(case: tuple, precision: str) -> None:
-    """Several projections per population (Lava Dense/Sparse into one LinearLIF), delays.
-
-    Float: identical to the reference; fixed: identical to the NumPy fixed-point rules.
-    """
-    from lif_bridge_lava.fixedsim import simulate_fixed
-    from lif_bridge_lava.lowering import lowered_edges, quantize_edges
-
-    name, reset, enc, per_neuron, align = case
-    net = random_graph(3, name, reset=reset, per_neuron=per_neuron,
-                       refractory=0.02 if per_neuron else 0.0, align_delays=align)  # fmt: skip
-    encoder = Poisson(seed=5) if enc == "poisson" else RegularRate()
+@pytest.mark.parametrize("case", GRAPH_CASES, ids=[c[0] for c in GRAPH_CASES])
+def test_graphs_one_build_many_inputs(case: tuple) -> None:
+    """Several projections per population (Lava Dense/Sparse into one LinearLIF), delays:
+    float identical to the reference, over two runs of one program."""
+    net = _case_graph(case)
+    encoder = Poisson(seed=5) if case[2] == "poisson" else RegularRate()
     sim = Simulation(steps=40, encoder=encoder, readout=Readout(counts="all"))
     x = random_inputs(net, 4, seed=6)
-    program = get_backend("lava", precision=precision, chunk=2).lower(net, sim)
+    program = get_backend("lava", precision="float", chunk=2).lower(net, sim)
     try:
         assert program.process_count > len(net.populations)  # Dense/Sparse of further edges
         got = [program.run(x[:2]), program.run(x[2:], start_index=2)]
     finally:
         program.close()
-    if precision == "float":
-        for part, lo in zip(got, (0, 2), strict=True):
-            ref = get_backend("reference").lower(net, sim)
-            _same(part, ref.run(x[lo : lo + 2], start_index=lo))
-        return
-    edges = lowered_edges(net, sim)
-    layers = [
-        quantize_edges(es, p.neurons.broadcast(p.size), sim.dt)
-        for p, es in zip(net.populations, edges, strict=True)
-    ]
-    stats = simulate_fixed(net, x[:2], sim, layers, edges)  # the first batch (start_index 0)
-    for pop, st in zip(net.populations, stats, strict=True):
-        np.testing.assert_array_equal(got[0].counts[pop.name], st.counts, err_msg=pop.name)
+    for part, lo in zip(got, (0, 2), strict=True):
+        ref = get_backend("reference").lower(net, sim)
+        _same(part, ref.run(x[lo : lo + 2], start_index=lo))
+
+
+def test_fixed_point_graphs_one_build_identical_to_numpy_fixed_rules() -> None:
+    """Every random graph in fixed point, side by side in one Lava build (``graph_union``).
+
+    Each projection has its own weight exponent (``quantize_edges``); the Lava
+    ``fixed_pt`` run (first projection inside the LinearLIF, the others through Lava
+    Dense/Sparse, relays for gates and delays) equals ``simulate_fixed`` neuron for neuron, and
+    a graph's counts in the union equal its counts alone (the union changes nothing).
+    """
+    from lif_bridge_lava.fixedsim import simulate_fixed
+    from lif_bridge_lava.lowering import lowered_edges, quantize_edges
+
+    def fixed_counts(net: Network, x: np.ndarray, sim: Simulation) -> dict[str, np.ndarray]:
+        edges = lowered_edges(net, sim)
+        layers = [
+            quantize_edges(es, p.neurons.broadcast(p.size), sim.dt)
+            for p, es in zip(net.populations, edges, strict=True)
+        ]
+        stats = simulate_fixed(net, x, sim, layers, edges)
+        return {p.name: st.counts for p, st in zip(net.populations, stats, strict=True)}
+
+    graphs = {c[0]: _case_graph(c, seed=i) for i, c in enumerate(GRAPH_CASES)}
+    net = graph_union(graphs)
+    sim = Simulation(steps=40, encoder=Poisson(seed=5), readout=Readout(counts="all"))
+    x = random_inputs(net, 4, seed=6)
+    program = get_backend("lava", precision="fixed", chunk=2).lower(net, sim)
+    try:
+        got = [program.run(x[:2]), program.run(x[2:], start_index=2)]
+    finally:
+        program.close()
+    want = fixed_counts(net, x, sim)
+    for name, counts in want.items():
+        lava = np.concatenate([g.counts[name] for g in got])
+        np.testing.assert_array_equal(lava, counts, err_msg=name)
+    for key, graph in graphs.items():
+        alone = fixed_counts(graph, x, sim)
+        assert sum(int(c.sum()) for c in alone.values()) > 0, f"{key} is silent"
+        for name, counts in alone.items():
+            np.testing.assert_array_equal(want[f"{key}_{name}"], counts, err_msg=name)
 
 
 def test_failure_inside_lava_dense_ends_the_run(monkeypatch) -> None:
