@@ -136,7 +136,7 @@ def test_unsupported_nodes_and_shapes_are_refused_by_name() -> None:
     with pytest.raises(LifBridgeError, match=r"'a'.*followed by 'b'"):
         from_nir(two)
     last = _graph(nir, [2], [2], ("a", nir.Affine(weight=np.eye(2), bias=np.zeros(2))))
-    with pytest.raises(LifBridgeError, match="must be an IF or LIF"):
+    with pytest.raises(LifBridgeError, match="must be an IF, LIF or CubaLIF"):
         from_nir(last)
 
 
