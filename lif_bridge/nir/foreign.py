@@ -16,9 +16,18 @@ Neurons, the inverse of :func:`lif_bridge.nir.export.neuron_node`:
 
 with ``v_th = v_threshold`` and reset to ``v_reset`` (``reset="zero"``; NIR has no subtractive
 reset). NIR is continuous time; lif-bridge integrates each step exactly as in
-:mod:`lif_bridge.semantics` and compares ``v >= v_th`` after the step's input, so counts can
-differ from a tool that discretises differently (snnTorch: forward Euler, ``v > v_th``).
-``Flatten`` always flattens the whole sample (NIR's shapes have no batch axis).
+:mod:`lif_bridge.semantics` and compares ``v >= v_th`` before the step's input, so counts can
+differ from a tool that discretises differently (snnTorch: forward Euler, ``v > v_th`` after the
+input; :mod:`lif_bridge.nir.rules`). ``Flatten`` always flattens the whole sample (NIR's shapes
+have no batch axis).
+
+With :class:`~lif_bridge.nir.NirImportOptions`: every weight is multiplied by ``spike_dt``
+(a spike as a unit pulse of the exporter's step); ``Delay`` nodes on a path sum into the
+projection's delay of ``delay / dt`` whole steps; a ``CubaLIF`` (``tau_syn <= tau_syn_max``) is
+a LIF of ``tau_mem`` whose incoming maps and biases are multiplied by ``w_in`` per neuron (Dense)
+or per channel (Conv2d; a Scale path needs one ``w_in``): the limit ``tau_syn -> 0``.
+``Conv2d`` padding ``"valid"`` is 0, ``"same"`` (stride 1) ``dilation (k - 1) / 2``. Nested
+subgraphs are flattened before (:mod:`lif_bridge.nir.subgraphs`).
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from lif_bridge.network.io import FORMAT_VERSION, decode_network
 from lif_bridge.nir._lazy import import_nir
 from lif_bridge.nir.export import METADATA_KEY, NIR_FORMAT
 from lif_bridge.nir.options import NirImportOptions
+from lif_bridge.nir.subgraphs import flatten_subgraphs
 
 __all__ = ["SUPPORTED_NODES", "check_graph", "from_nir", "load_graph", "read_nir"]
 
@@ -39,6 +40,9 @@ SUPPORTED_NODES = (
     "AvgPool2d",
     "IF",
     "LIF",
+    "CubaLIF",
+    "Delay",
+    "NIRGraph",
 )
 #: The newest NIR file format major version read.
 _NIR_MAJOR = 1
@@ -225,6 +229,7 @@ def read_nir(
         edge, a cycle, NaN parameters, bad ``lif_bridge`` metadata; each names the node.
     """
     graph, where = load_graph(graph_or_path)
+    graph = flatten_subgraphs(graph, where)
     check_graph(graph, where)
     meta = (graph.metadata or {}).get(METADATA_KEY)
     if meta is None:  # written by another tool
