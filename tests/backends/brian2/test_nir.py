@@ -35,7 +35,7 @@ def test_snntorch_written_file_counts_equal_the_reference() -> None:
 
     data = Path(__file__).resolve().parents[2] / "data"
     net = from_nir(data / "snntorch_mlp.nir", spike_dt=1e-4)
-    x = np.load(data / "snntorch_mlp.npz")["x"][:6]
+    x = np.load(data / "snntorch_mlp.npz")["x"][:3]
     sim = Simulation(steps=200, dt=1e-4, encoder=RegularRate(), readout=Readout(counts="all"))
     want = simulate(net, x, sim, "reference")
     got = simulate(net, x, sim, "brian2", device="runtime")
