@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from lif_bridge.cli.common import emit, resolve_data_dir
+from lif_bridge.cli.convert_nir import add_nir_args, convert_nir, refuse_nir_options
 from lif_bridge.errors import ConversionError
 
 __all__ = ["register"]
@@ -96,6 +97,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from lif_bridge.ttfs.cli import add_convert_args
 
     add_convert_args(p)
+    add_nir_args(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=_convert)
 
@@ -106,7 +108,8 @@ def _convert(args: argparse.Namespace) -> int:
     from lif_bridge.network.summary import map_synapses
 
     if args.model.endswith(".nir"):
-        return _convert_nir(args)
+        return convert_nir(args)
+    refuse_nir_options(args)
     if args.model.endswith(".npz") and os.path.isfile(args.model):
         raise ConversionError(
             f"{args.model}: a lif-bridge network file (already converted); run it with "
@@ -218,36 +221,4 @@ def _convert(args: argparse.Namespace) -> int:
         f"max_rate {net.max_rate:g} Hz\nwrote {path}"
     )
     emit(payload, args.json, text)
-    return 0
-
-
-#: Options of a torch conversion that a NIR graph (already spiking) cannot take.
-_TORCH_ONLY = ("weights", "calibrate_on", "g_l", "reset", "max_rate", "layer_rate")
-
-
-def _convert_nir(args: argparse.Namespace) -> int:
-    """``convert FILE.nir``: the graph's network (and simulation) saved as ``.npz``."""
-    from lif_bridge import save_network
-    from lif_bridge.fileio import check_writable
-    from lif_bridge.nir import read_nir
-
-    given = [o for o in _TORCH_ONLY if getattr(args, o) is not None]
-    given += [o for o in ("input_shape",) if args.input_shape is not None]
-    given += [o for o, d in (("normalize", "none"), ("coding", "rate")) if getattr(args, o) != d]
-    if given:
-        raise ConversionError(
-            f"{args.model}: a NIR graph is converted as it is; drop "
-            + ", ".join("--" + g.replace("_", "-") for g in given)
-        )
-    out = args.output if args.output.endswith(".npz") else args.output + ".npz"
-    check_writable(out, what="-o/--output", inputs=[args.model])
-    net, sim = read_nir(args.model)
-    path = save_network(args.output, net, sim)
-    payload = {
-        "output": os.fspath(path),
-        "input_shape": list(net.input_shape),
-        "populations": [p.name for p in net.populations],
-        "simulation": sim is not None,
-    }
-    emit(payload, args.json, f"{net.summary()}\nwrote {path}")
     return 0

@@ -46,10 +46,13 @@ and the ANN-view fields. A reader that ignores it still gets a valid graph; :fun
 
 from lif_bridge.nir.export import METADATA_KEY, NirExportWarning, to_nir, write_nir
 from lif_bridge.nir.importer import from_nir, read_nir
+from lif_bridge.nir.options import SNNTORCH_DT, NirImportOptions
 
 __all__ = [
     "METADATA_KEY",
+    "SNNTORCH_DT",
     "NirExportWarning",
+    "NirImportOptions",
     "from_nir",
     "read_nir",
     "to_nir",

@@ -16,13 +16,23 @@ Neurons, the inverse of :func:`lif_bridge.nir.export.neuron_node`:
 
 with ``v_th = v_threshold`` and reset to ``v_reset`` (``reset="zero"``; NIR has no subtractive
 reset). NIR is continuous time; lif-bridge integrates each step exactly as in
-:mod:`lif_bridge.semantics` and compares ``v >= v_th`` after the step's input, so counts can
-differ from a tool that discretises differently (snnTorch: forward Euler, ``v > v_th``).
-``Flatten`` always flattens the whole sample (NIR's shapes have no batch axis).
+:mod:`lif_bridge.semantics` and compares ``v >= v_th`` before the step's input, so counts can
+differ from a tool that discretises differently (snnTorch: forward Euler, ``v > v_th`` after the
+input; :mod:`lif_bridge.nir.rules`). ``Flatten`` always flattens the whole sample (NIR's shapes
+have no batch axis).
+
+With :class:`~lif_bridge.nir.NirImportOptions`: every weight is multiplied by ``spike_dt``
+(a spike as a unit pulse of the exporter's step); ``Delay`` nodes on a path sum into the
+projection's delay of ``delay / dt`` whole steps; a ``CubaLIF`` (``tau_syn <= tau_syn_max``) is
+a LIF of ``tau_mem`` whose incoming maps and biases are multiplied by ``w_in`` per neuron (Dense)
+or per channel (Conv2d; a Scale path needs one ``w_in``): the limit ``tau_syn -> 0``.
+``Conv2d`` padding ``"valid"`` is 0, ``"same"`` (stride 1) ``dilation (k - 1) / 2``. Nested
+subgraphs are flattened before (:mod:`lif_bridge.nir.subgraphs`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -40,10 +50,11 @@ from lif_bridge.network import (
     Node,
     Projection,
 )
+from lif_bridge.nir.options import NirImportOptions
 
 __all__ = ["foreign_network"]
 
-_NEURONS = ("IF", "LIF")
+_NEURONS = ("IF", "LIF", "CubaLIF")
 _STAGES = ("Flatten", "AvgPool2d", "SumPool2d")
 
 
@@ -57,6 +68,18 @@ def _compact(value: Any) -> Any:
     return float(arr[0]) if arr.size and np.all(arr == arr[0]) else arr
 
 
+def _check_synapse(name: str, node: Any, where: str, options: NirImportOptions) -> None:
+    """A CubaLIF is read in the limit ``tau_syn -> 0`` only when the options accept it."""
+    tau_syn = float(np.max(np.asarray(node.tau_syn, dtype=np.float64)))
+    if tau_syn > options.tau_syn_max:
+        raise FileFormatError(
+            f"{where}: node {name!r} (CubaLIF) has tau_syn up to {tau_syn:g} s; lif-bridge has "
+            "no synaptic current state and reads CubaLIF only in the limit tau_syn -> 0 (the "
+            f"charge of each spike kept): pass tau_syn_max={tau_syn:g} (--nir-tau-syn-max) "
+            "to accept that"
+        )
+
+
 def _neurons(name: str, node: Any, where: str) -> Neurons:
     r = np.asarray(node.r, dtype=np.float64)
     v_reset = np.zeros_like(r) if node.v_reset is None else node.v_reset
@@ -68,8 +91,9 @@ def _neurons(name: str, node: Any, where: str) -> Neurons:
                 v_reset=_compact(v_reset),
                 reset="zero",
             )
+        tau = node.tau_mem if _kind(node) == "CubaLIF" else node.tau
         return Neurons(
-            c_m=_compact(np.asarray(node.tau, dtype=np.float64) / r),
+            c_m=_compact(np.asarray(tau, dtype=np.float64) / r),
             g_l=_compact(1.0 / r),
             v_rest=_compact(node.v_leak),
             v_th=_compact(node.v_threshold),
@@ -85,6 +109,23 @@ def _pair(v: Any) -> tuple[int, int]:
     return int(arr[0]), int(arr[1])
 
 
+def _padding(name: str, node: Any, kernel: tuple[int, ...], where: str) -> tuple[int, int]:
+    """Conv2d padding as ints: ``"valid"`` is 0; ``"same"`` (stride 1) is ``d (k - 1) / 2``."""
+    if not isinstance(node.padding, str):
+        return _pair(node.padding)
+    if node.padding == "valid":
+        return 0, 0
+    dilation, stride = _pair(node.dilation), _pair(node.stride)
+    total = [d * (k - 1) for d, k in zip(dilation, kernel, strict=True)]
+    if node.padding != "same" or stride != (1, 1) or any(t % 2 for t in total):
+        raise FileFormatError(
+            f"{where}: node {name!r} (Conv2d) has padding {node.padding!r} with stride "
+            f"{stride} and kernel {tuple(kernel)}; lif-bridge pads symmetrically: 'valid', "
+            "or 'same' with stride 1 and an odd dilated kernel, or ints"
+        )
+    return total[0] // 2, total[1] // 2
+
+
 def _map(name: str, node: Any, factor: float, where: str) -> tuple[Any, np.ndarray | None]:
     """The lif-bridge map of a NIR map node and its bias (``None``: none)."""
     kind = _kind(node)
@@ -93,16 +134,12 @@ def _map(name: str, node: Any, factor: float, where: str) -> tuple[Any, np.ndarr
         bias = None if kind == "Linear" else np.asarray(node.bias, dtype=np.float64)
         return Dense(name=name, weight=weight), bias
     if kind == "Conv2d":
-        if isinstance(node.padding, str):
-            raise FileFormatError(
-                f"{where}: node {name!r} (Conv2d) has padding {node.padding!r}; give it as ints"
-            )
         weight = np.asarray(node.weight, dtype=np.float64) * factor
         conv = Conv2d(
             name=name,
             weight=weight,
             stride=_pair(node.stride),
-            padding=_pair(node.padding),
+            padding=_padding(name, node, weight.shape[2:], where),
             dilation=_pair(node.dilation),
             groups=int(node.groups),
         )
@@ -146,10 +183,13 @@ def _trace(graph: Any, preds: dict[str, list[str]], start: str, where: str) -> l
     return path[::-1]
 
 
-def _projection(graph: Any, path: list[str], where: str) -> tuple[Projection, np.ndarray | None]:
+def _projection(
+    graph: Any, path: list[str], where: str, options: NirImportOptions
+) -> tuple[Projection, np.ndarray | None]:
     source = INPUT if _kind(graph.nodes[path[0]]) == "Input" else path[0]
-    stages, factor = [], 1.0
-    rest = path[1:]
+    stages, factor = [], options.spike_charge
+    rest = [n for n in path[1:] if _kind(graph.nodes[n]) != "Delay"]
+    delay = _delay_steps(graph, [n for n in path[1:] if n not in rest], where, options)
     for i, name in enumerate(rest):
         node = graph.nodes[name]
         if _kind(node) in _STAGES:
@@ -163,12 +203,66 @@ def _projection(graph: Any, path: list[str], where: str) -> tuple[Projection, np
                 "lif-bridge needs one weighted map per path into a neuron node"
             )
         m, bias = _map(name, node, factor, where)
-        return Projection(source=source, map=m, stages=tuple(stages)), bias
-    return Projection(source=source, map=Identity(scale=factor), stages=tuple(stages)), None
+        return Projection(source=source, map=m, stages=tuple(stages), delay=delay), bias
+    m = Identity(scale=factor)
+    return Projection(source=source, map=m, stages=tuple(stages), delay=delay), None
 
 
-def foreign_network(graph: Any, where: str) -> Network:
+def _delay_steps(graph: Any, names: list[str], where: str, options: NirImportOptions) -> int:
+    """The steps of the ``Delay`` nodes on one path (their sum, uniform per node)."""
+    steps = 0
+    for name in names:
+        delay = np.asarray(graph.nodes[name].delay, dtype=np.float64).reshape(-1)
+        if options.dt is None:
+            raise FileFormatError(
+                f"{where}: node {name!r} (Delay) needs the simulation step to count its delay "
+                "in steps: pass dt= (--nir-dt)"
+            )
+        k = delay / options.dt
+        whole = np.round(k)
+        if delay.size == 0 or np.any(delay != delay[0]) or np.any(delay < 0):
+            raise FileFormatError(
+                f"{where}: node {name!r} (Delay) delays its units differently (or by < 0 s); "
+                "lif-bridge delays a whole projection by one number of steps"
+            )
+        if abs(k[0] - whole[0]) > 1e-9 * max(1.0, abs(k[0])):
+            raise FileFormatError(
+                f"{where}: node {name!r} (Delay) of {delay[0]:g} s is {k[0]:g} steps of "
+                f"dt = {options.dt:g} s; lif-bridge delays whole steps: choose dt dividing it"
+            )
+        steps += int(whole[0])
+    return steps
+
+
+def _with_gain(name: str, proj: Projection, bias: Any, gain: Any, where: str) -> Any:
+    """``proj`` and ``bias`` with a CubaLIF's input weight ``w_in`` (per neuron) folded in."""
+    g = np.asarray(gain, dtype=np.float64).reshape(-1)
+    if np.all(g == 1):
+        return proj, bias
+    m = proj.map
+    new: Any
+    if isinstance(m, Dense):
+        g_out = g
+        new = dataclasses.replace(m, weight=np.asarray(m.weight) * g[:, None])
+    else:
+        channels = np.asarray(m.weight).shape[0] if isinstance(m, Conv2d) else 1
+        per = g.reshape(channels, -1)
+        if np.any(per != per[:, :1]):
+            raise FileFormatError(
+                f"{where}: node {name!r} (CubaLIF) has w_in varying within a channel behind "
+                f"{type(m).__name__} {m.name!r}; lif-bridge folds w_in per channel there"
+            )
+        g_out = per[:, 0]
+        if isinstance(m, Conv2d):
+            new = dataclasses.replace(m, weight=np.asarray(m.weight) * g_out[:, None, None, None])
+        else:
+            new = dataclasses.replace(m, scale=np.asarray(m.scale) * g_out[0])
+    return dataclasses.replace(proj, map=new), None if bias is None else bias * g_out
+
+
+def foreign_network(graph: Any, where: str, options: NirImportOptions | None = None) -> Network:
     """The network of a checked NIR graph without ``lif_bridge`` metadata (see module doc)."""
+    options = NirImportOptions() if options is None else options
     preds: dict[str, list[str]] = {n: [] for n in graph.nodes}
     for a, b in graph.edges:
         preds[str(b)].append(str(a))
@@ -184,7 +278,7 @@ def foreign_network(graph: Any, where: str) -> Network:
     if kinds[readout] not in _NEURONS:
         raise FileFormatError(
             f"{where}: the Output is fed by {readout!r} ({kinds[readout]}); the readout must be "
-            "an IF or LIF node"
+            "an IF, LIF or CubaLIF node"
         )
     nodes: list[Node] = []
     biases: dict[str, list[np.ndarray]] = {}
@@ -192,8 +286,13 @@ def foreign_network(graph: Any, where: str) -> Network:
         if kinds[name] not in _NEURONS:
             continue
         projections = []
+        node = graph.nodes[name]
+        if kinds[name] == "CubaLIF":
+            _check_synapse(name, node, where, options)
         for pred in preds[name]:
-            proj, b = _projection(graph, _trace(graph, preds, pred, where), where)
+            proj, b = _projection(graph, _trace(graph, preds, pred, where), where, options)
+            if kinds[name] == "CubaLIF":
+                proj, b = _with_gain(name, proj, b, node.w_in, where)
             projections.append(proj)
             if b is not None and np.any(b != 0):
                 biases.setdefault(name, []).append(b)

@@ -22,6 +22,8 @@ from lif_bridge.network import Network, Simulation
 from lif_bridge.network.io import FORMAT_VERSION, decode_network
 from lif_bridge.nir._lazy import import_nir
 from lif_bridge.nir.export import METADATA_KEY, NIR_FORMAT
+from lif_bridge.nir.options import NirImportOptions
+from lif_bridge.nir.subgraphs import flatten_subgraphs
 
 __all__ = ["SUPPORTED_NODES", "check_graph", "from_nir", "load_graph", "read_nir"]
 
@@ -38,6 +40,9 @@ SUPPORTED_NODES = (
     "AvgPool2d",
     "IF",
     "LIF",
+    "CubaLIF",
+    "Delay",
+    "NIRGraph",
 )
 #: The newest NIR file format major version read.
 _NIR_MAJOR = 1
@@ -208,8 +213,14 @@ def _from_metadata(graph: Any, meta: Any, where: str) -> tuple[Network, Simulati
     return decode_network(header, arrays, where)
 
 
-def read_nir(graph_or_path: Any) -> tuple[Network, Simulation | None]:
+def read_nir(
+    graph_or_path: Any, options: NirImportOptions | None = None
+) -> tuple[Network, Simulation | None]:
     """The network and, if the graph carries them, the simulation settings.
+
+    ``options`` (:class:`~lif_bridge.nir.NirImportOptions`) say how to read a graph of another
+    tool (spike pulse length, the step for ``Delay`` nodes, ``CubaLIF``); a graph written by
+    lif-bridge carries its exact description and ignores them.
 
     Raises
     ------
@@ -218,19 +229,22 @@ def read_nir(graph_or_path: Any) -> tuple[Network, Simulation | None]:
         edge, a cycle, NaN parameters, bad ``lif_bridge`` metadata; each names the node.
     """
     graph, where = load_graph(graph_or_path)
+    graph = flatten_subgraphs(graph, where)
     check_graph(graph, where)
     meta = (graph.metadata or {}).get(METADATA_KEY)
     if meta is None:  # written by another tool
         from lif_bridge.nir.foreign import foreign_network
 
-        return foreign_network(graph, where), None
+        return foreign_network(graph, where, options), None
     return _from_metadata(graph, meta, where)
 
 
-def from_nir(graph_or_path: Any) -> Network:
+def from_nir(graph_or_path: Any, **options: Any) -> Network:
     """The :class:`~lif_bridge.network.Network` of a ``nir.NIRGraph`` or ``.nir`` file.
 
     ``from_nir(to_nir(net)) == net`` exactly (all arrays and fields), also through a file
-    (:func:`lif_bridge.write_nir`). See :func:`read_nir` for the errors.
+    (:func:`lif_bridge.write_nir`). ``options`` are the fields of
+    :class:`~lif_bridge.nir.NirImportOptions` (``spike_dt``, ``dt``, ``tau_syn_max``), for
+    graphs of other tools. See :func:`read_nir` for the errors.
     """
-    return read_nir(graph_or_path)[0]
+    return read_nir(graph_or_path, NirImportOptions(**options))[0]

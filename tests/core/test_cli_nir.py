@@ -126,3 +126,30 @@ def test_torch_convert_still_needs_input_shape(tmp_path: Path, capsys) -> None:
     args = ["convert", "lif_bridge.zoo:paper_mlp", "--factory-weights", "-o", str(tmp_path / "o")]
     assert main(args) == 2
     _one_line(capsys, "--input-shape")
+
+
+def test_convert_nir_import_options(tmp_path: Path, capsys) -> None:
+    import nir
+
+    n = 2
+    cuba = nir.CubaLIF(tau_syn=np.full(n, 1e-3), tau_mem=np.full(n, 0.02), r=np.ones(n),
+                       v_leak=np.zeros(n), v_threshold=np.ones(n))  # fmt: skip
+    graph = nir.NIRGraph(
+        nodes={
+            "input": nir.Input(input_type={"input": np.array([n])}),
+            "fc": nir.Affine(weight=np.eye(n), bias=np.zeros(n)),
+            "syn": cuba,
+            "output": nir.Output(output_type={"output": np.array([n])}),
+        },
+        edges=[("input", "fc"), ("fc", "syn"), ("syn", "output")],
+        type_check=False,
+    )
+    nir.write(tmp_path / "cuba.nir", graph)
+    args = ["convert", str(tmp_path / "cuba.nir"), "-o", str(tmp_path / "c")]
+    assert main(args) == 2
+    _one_line(capsys, "'syn' (CubaLIF)", "--nir-tau-syn-max")
+    assert main([*args, "--nir-tau-syn-max", "1e-3", "--nir-spike-dt", "1e-4"]) == 0
+    torch_args = ["convert", "lif_bridge.zoo:paper_mlp", "--factory-weights", "-o", "x"]
+    capsys.readouterr()
+    assert main([*torch_args, "--input-shape", "784", "--nir-spike-dt", "1e-4"]) == 2
+    _one_line(capsys, "--nir-spike-dt apply to .nir graphs only")

@@ -123,7 +123,7 @@ def test_unsupported_nodes_and_shapes_are_refused_by_name() -> None:
 
     cuba = nir.CubaLIF(tau_syn=np.ones(2), tau_mem=np.ones(2), r=np.ones(2),
                        v_leak=np.zeros(2), v_threshold=np.ones(2))  # fmt: skip
-    with pytest.raises(LifBridgeError, match="'syn' is a CubaLIF"):
+    with pytest.raises(LifBridgeError, match=r"'syn' \(CubaLIF\) has tau_syn up to 1 s"):
         from_nir(_graph(nir, [2], [2], ("syn", cuba)))
     two = _graph(
         nir,
@@ -136,7 +136,7 @@ def test_unsupported_nodes_and_shapes_are_refused_by_name() -> None:
     with pytest.raises(LifBridgeError, match=r"'a'.*followed by 'b'"):
         from_nir(two)
     last = _graph(nir, [2], [2], ("a", nir.Affine(weight=np.eye(2), bias=np.zeros(2))))
-    with pytest.raises(LifBridgeError, match="must be an IF or LIF"):
+    with pytest.raises(LifBridgeError, match="must be an IF, LIF or CubaLIF"):
         from_nir(last)
 
 

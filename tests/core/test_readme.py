@@ -121,7 +121,7 @@ def _workdir(tmp_path: Path) -> Path:
     README's relative paths resolve while what a block writes lands in the folder."""
     work = tmp_path / "repo"
     work.mkdir()
-    for entry in ("lif_bridge", "backends", "examples", "scripts", "pyproject.toml"):
+    for entry in ("lif_bridge", "backends", "examples", "scripts", "tests", "pyproject.toml"):
         if (ROOT / entry).exists():
             (work / entry).symlink_to(ROOT / entry)
     return work

@@ -25,3 +25,20 @@ def test_imported_graph_counts_equal_the_reference(branch: bool) -> None:
     assert int(want.counts[want.output].sum()) > 0
     for name in want.counts:
         np.testing.assert_array_equal(got.counts[name], want.counts[name], err_msg=name)
+
+
+def test_snntorch_written_file_counts_equal_the_reference() -> None:
+    """``tests/data/snntorch_mlp.nir``, written by snnTorch (tests/core/test_nir_snntorch.py)."""
+    from pathlib import Path
+
+    from lif_bridge import from_nir
+
+    data = Path(__file__).resolve().parents[2] / "data"
+    net = from_nir(data / "snntorch_mlp.nir", spike_dt=1e-4)
+    x = np.load(data / "snntorch_mlp.npz")["x"][:3]
+    sim = Simulation(steps=200, dt=1e-4, encoder=RegularRate(), readout=Readout(counts="all"))
+    want = simulate(net, x, sim, "reference")
+    got = simulate(net, x, sim, "brian2", device="runtime")
+    assert int(want.counts[want.output].sum()) > 0
+    for name in want.counts:
+        np.testing.assert_array_equal(got.counts[name], want.counts[name], err_msg=name)
