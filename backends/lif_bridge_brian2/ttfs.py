@@ -12,8 +12,9 @@ once per step, and
   run with the same ``dt``.
 
 Samples run one after another (``samples_per_run`` per Brian2 run, state cleared at each
-sample's start). A standalone project is generated, compiled and run per batch (its inputs are
-compiled in), so ``cpp_standalone`` pays one compilation per ``run`` call batch.
+sample's start). Chains and graphs (windows by depth, shortcuts re-timed by synaptic delays of
+whole steps; :mod:`.ttfs_model`). A standalone project is generated, compiled and run per batch
+(its inputs are compiled in), so ``cpp_standalone`` pays one compilation per ``run`` call batch.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy as np
 from lif_bridge.errors import ValidationError
 from lif_bridge.network import Network
 from lif_bridge.network.network import check_inputs
-from lif_bridge.ttfs.coding import layer_plan, ttfs_coding
+from lif_bridge.ttfs.coding import graph_plan, ttfs_coding
 from lif_bridge.ttfs.run import TtfsResult
 from lif_bridge.ttfs.semantics import NO_SPIKE
 from lif_bridge_brian2.devices import CppStandalone, CudaStandalone, RuntimeDevice, device_for
@@ -40,13 +41,6 @@ __all__ = ["DEFAULT_DT", "TtfsBrian2Backend", "TtfsBrian2Program"]
 
 #: Default time step [s] (0.1 tau_c for the default tau_c of 1 ms).
 DEFAULT_DT = 1e-4
-
-
-#: What the refusal of a graph suggests.
-GRAPH_FIX = (
-    "run graphs on the reference TTFS backend "
-    "(CLI: --backend reference; simulate_ttfs(..., backend='reference'))"
-)
 
 
 class TtfsBrian2Backend:
@@ -116,9 +110,7 @@ class TtfsBrian2Program:
         self.dt = dt
         self.backend = backend
         self.tau_c = ttfs_coding(network).tau_c
-        self.input_end, self.plan = layer_plan(
-            network, dt, backend="the Brian2 TTFS backend", fix=GRAPH_FIX
-        )
+        self.input_end, self.plan = graph_plan(network, dt)
 
     def _simulate(self, x: np.ndarray) -> TtfsBrian2Net:
         be = self.backend
@@ -199,7 +191,7 @@ class TtfsBrian2Program:
         out_layer = self.plan[-1]
         v_out = np.asarray(model.readout.v[:] / b2.volt).T[1 : n + 1]
         y = v_out + out_layer.bias
-        if out_layer.population.layer.ann_activation == "relu":
+        if out_layer.population.ann_activation == "relu":
             y = np.maximum(y, 0.0)
         self._last = (times, y)
 
