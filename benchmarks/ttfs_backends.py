@@ -8,7 +8,9 @@ rounding does not change it): max and mean over the spikes both fired, and the f
 neurons whose fired/silent status differs.
 
 ``lava``: agreement vs the number of time steps per unit of activation (``tau_c / dt``; the
-steps per window are listed too), float and fixed-point models::
+steps per window are listed too), float and fixed-point models (``--fixed-bins``: the
+resolutions the fixed-point model runs at; default all), and the float model's spike-time error
+against the exact solution (as for Brian2)::
 
     python benchmarks/ttfs_backends.py brian2 --nets paper_mlp --samples 100 --dt 1e-4 2e-5
     python benchmarks/ttfs_backends.py lava --nets paper_mlp --samples 100 --bins 2 5 10 20
@@ -29,7 +31,7 @@ import numpy as np
 
 import lif_bridge as lb
 from lif_bridge.data import load_mnist
-from lif_bridge.ttfs import TtfsResult, convert_ttfs, layer_plan, simulate_ttfs, ttfs_coding
+from lif_bridge.ttfs import TtfsResult, convert_ttfs, graph_plan, simulate_ttfs, ttfs_coding
 from lif_bridge.ttfs.semantics import decode
 from lif_bridge.zoo.raw import raw_network
 
@@ -48,7 +50,7 @@ def build(name: str, calib: np.ndarray) -> lb.Network:
 def _decoded(net: lb.Network, res: TtfsResult, dt: float | None) -> dict[str, np.ndarray]:
     """Decoded time ``t_max - t`` [s] of every spike (NaN where silent), per layer."""
     tau = ttfs_coding(net).tau_c
-    input_end, plan = layer_plan(net, dt)
+    input_end, plan = graph_plan(net, dt)
     ends = {"input": input_end} | {
         lay.population.name: lay.t_max for lay in plan if not lay.is_output
     }
@@ -124,16 +126,18 @@ def lava(args: argparse.Namespace, x: np.ndarray, calib: np.ndarray) -> dict[str
     for name in args.nets:
         net = build(name, calib)
         ann = lb.ann_forward(net, x, max_rate=1.0)
+        exact = simulate_ttfs(net, x)
         tau = ttfs_coding(net).tau_c
         rows = []
         for bins in args.bins:
             dt = tau / bins
-            _, plan = layer_plan(net, dt)
+            _, plan = graph_plan(net, dt)
             per_window = [round((p.t_max - p.t_min) / dt) for p in plan[:-1]]
             row: dict[str, Any] = {"steps_per_unit": bins, "dt": dt, "steps_per_window": per_window}
             ref = simulate_ttfs(net, x, dt=dt)
             row["reference_grid_agreement"] = lb.agreement(ref.output, ann).fraction
-            for fixed in (False, True):
+            fixed_runs = args.fixed_bins is None or bins in args.fixed_bins
+            for fixed in (False, True) if fixed_runs else (False,):
                 t0 = time.perf_counter()
                 res = simulate_ttfs(
                     net, x, "lava", dt=dt, fixed_point=fixed, samples_per_run=args.samples_per_run
@@ -144,6 +148,8 @@ def lava(args: argparse.Namespace, x: np.ndarray, calib: np.ndarray) -> dict[str
                     np.abs(res.output - ref.output).max()
                 )
                 row[f"{key}_seconds"] = time.perf_counter() - t0
+                row[f"{key}_spike_time_error"] = spike_time_error(net, res, exact)
+                row[f"{key}_max_spikes_per_neuron"] = res.spikes_per_neuron()["max"]
                 row["latency_steps"] = res.latency_steps
             rows.append(row)
             print(name, json.dumps(row), flush=True)
@@ -178,20 +184,29 @@ def plot(what: str, out: dict[str, Any], path: str) -> None:
                     }
                 )
         else:
-            xs = [r["steps_per_unit"] for r in rows]
             for key, label in (
                 ("float", "Lava float"),
                 ("fixed", "Lava fixed-point"),
                 ("reference_grid", "reference, same grid"),
             ):
+                sel = [r for r in rows if f"{key}_agreement" in r]
                 series.append(
                     {
-                        "x": xs,
-                        "y": [r[f"{key}_agreement"] for r in rows],
+                        "x": [r["steps_per_unit"] for r in sel],
+                        "y": [r[f"{key}_agreement"] for r in sel],
                         "fmt": "o-" if key != "reference_grid" else "k--",
                         "label": f"{name}, {label}",
                     }
                 )
+                if key != "reference_grid":
+                    lower.append(
+                        {
+                            "x": [r["steps_per_unit"] for r in sel],
+                            "y": [r[f"{key}_spike_time_error"]["mean"] for r in sel],
+                            "fmt": "o-",
+                            "label": f"{name} {label}: mean spike-time error [s]",
+                        }
+                    )
     plot_curves(
         path,
         series,
@@ -215,6 +230,7 @@ def main() -> None:
     p.add_argument("--dt", type=float, nargs="+", default=[1e-4])
     p.add_argument("--devices", nargs="+", default=["runtime"])
     p.add_argument("--bins", type=int, nargs="+", default=[2, 5, 10, 20, 50])
+    p.add_argument("--fixed-bins", type=int, nargs="*", default=None)
     p.add_argument("--json", default=None)
     p.add_argument("--plot", default=None, metavar="PNG")
     args = p.parse_args()

@@ -169,6 +169,7 @@ class TtfsBrian2Program:
         }
         k0 = round(self.input_end / dt)
         times: dict[str, np.ndarray] = {}
+        most = 0
         for name, mon in model.spikes.items():
             i = np.asarray(mon.i[:], dtype=np.int64)
             step = np.rint(np.asarray(mon.t[:] / b2.second) / dt).astype(np.int64)
@@ -188,25 +189,29 @@ class TtfsBrian2Program:
             arr = np.full((n, size), NO_SPIKE)
             arr[s, i] = t_rel
             times[name] = arr
+            if name != "input":  # every spike the monitor saw, apart from the kept times
+                most = max(most, int(np.bincount(s * size + i, minlength=1).max()))
         out_layer = self.plan[-1]
         v_out = np.asarray(model.readout.v[:] / b2.volt).T[1 : n + 1]
         y = v_out + out_layer.bias
         if out_layer.population.ann_activation == "relu":
             y = np.maximum(y, 0.0)
-        self._last = (times, y)
+        self._last = (times, y, most)
 
     def run(self, x: np.ndarray, *, progress: bool = False) -> TtfsResult:
         """Spike times and readout of samples ``x`` in [0, 1]."""
         x = check_inputs(self.network, x)
         start = time.perf_counter()
         parts = []
+        counted = 0  # the most spikes of one neuron in one sample, counted from the monitors
         step = self.backend.samples_per_run
         for b in range(0, len(x), step):
             batch = x[b : b + step]
             model = self._simulate(batch)
             if self.backend.device != "cpp_standalone":
                 self._collect(model, batch)
-            times, y = self._last
+            times, y, most = self._last
+            counted = max(counted, most)
             parts.append(
                 TtfsResult(
                     spike_times=times,
@@ -226,7 +231,11 @@ class TtfsBrian2Program:
             dt=self.dt,
             backend=res.backend,
             seconds=time.perf_counter() - start,
-            info={"interpolate": self.backend.interpolate, "device": self.backend.device},
+            info={
+                "interpolate": self.backend.interpolate,
+                "device": self.backend.device,
+                "max_spikes_per_neuron": float(counted),
+            },
         )
 
     def close(self) -> None:

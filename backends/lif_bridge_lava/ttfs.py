@@ -208,12 +208,18 @@ class TtfsLavaProgram:
             readout_time=out.t_min,
             dt=self.dt,
             backend="lava (fixed_pt)" if self.backend.fixed_point else "lava (floating_pt)",
-            info={"spikes_per_sample": counts},
+            info={
+                "spikes_per_sample": {k: c.sum(axis=1) for k, c in counts.items()},
+                "max_spikes": max(
+                    float(c.max(initial=0)) for k, c in counts.items() if k != "input"
+                ),
+            },
         )
 
     def run(self, x: np.ndarray, *, progress: bool = False) -> TtfsResult:
-        """Readout and grid spike times of samples ``x`` in [0, 1]; spike counts per sample
-        (every spike a process sent, counted apart from the times) in ``info``."""
+        """Readout and grid spike times of samples ``x`` in [0, 1]. ``info`` has the spike
+        counts per sample and layer and ``max_spikes_per_neuron``, counted from every spike a
+        hidden process sent (apart from the recorded times, which keep one per neuron)."""
         x = check_inputs(self.network, x)
         start = time.perf_counter()
         step = self.backend.samples_per_run
@@ -229,6 +235,7 @@ class TtfsLavaProgram:
         mean = float(
             sum(counts[k].sum() for k in hidden) / (len(x) * sum(sizes[k] for k in hidden))
         )
+        most = max(float(p.info["max_spikes"]) for p in parts)
         times = TtfsResult.concatenate(parts).spike_times
         return TtfsResult(
             spike_times=times,
@@ -238,7 +245,11 @@ class TtfsLavaProgram:
             dt=self.dt,
             backend=parts[0].backend,
             seconds=time.perf_counter() - start,
-            info={"spikes_per_sample": counts, "mean_spikes_per_neuron": mean},
+            info={
+                "spikes_per_sample": counts,
+                "mean_spikes_per_neuron": mean,
+                "max_spikes_per_neuron": most,
+            },
         )
 
     def close(self) -> None:

@@ -15,7 +15,8 @@ step a population process
    projection's re-timing delay ``D`` steps (0 but for a shortcut of a graph), and adds
    ``W s · ramp`` to ``I`` (effective from the next step, i.e. from the spike's grid time, re-timed
    by ``D``, on);
-5. sends its spikes and records their grid steps (``steps``, ``-1``: no spike).
+5. sends its spikes, counts them per neuron and sample (``spikes``, every spike sent) and
+   records their grid steps (``steps``, ``-1``: no spike).
 
 A graph population has one in-port per distinct source (``a_in0``, ``a_in1``, ...; at most
 :data:`MAX_SOURCES`; Lava's Python models do not take concatenated virtual ports), and a
@@ -109,7 +110,7 @@ class TtfsPopulation(AbstractProcess):
         self.s_out = OutPort(shape=(n,))
         self.theta = Var(shape=(n,), init=np.asarray(theta, dtype=np.float64))
         self.readout = Var(shape=(samples, n), init=np.zeros((samples, n)))
-        self.spikes = Var(shape=(samples,), init=np.zeros(samples))
+        self.spikes = Var(shape=(samples, n), init=np.zeros((samples, n)))
         self.steps = Var(shape=(samples, n), init=np.full((samples, n), -1.0))
 
 
@@ -129,7 +130,7 @@ class TtfsInput(AbstractProcess):
         samples, n = x.shape
         self.s_out = OutPort(shape=(n,))
         self.x = Var(shape=(samples, n), init=np.asarray(x, dtype=np.float64))
-        self.spikes = Var(shape=(samples,), init=np.zeros(samples))
+        self.spikes = Var(shape=(samples, n), init=np.zeros((samples, n)))
         self.steps = Var(shape=(samples, n), init=np.full((samples, n), -1.0))
 
 
@@ -162,7 +163,7 @@ class PyTtfsInput(_Clock):
         s = (~self.fired) & (x > 0) & (m >= theta_steps - 1e-9) & (m < p["k_off"])
         self.fired |= s
         if g < len(self.spikes):
-            self.spikes[g] += s.sum()
+            self.spikes[g] += s
             self.steps[g, s] = m
         self.s_out.send(s.astype(np.float64))
 
@@ -226,7 +227,7 @@ class _PopulationModel(_Clock):
             self.fired |= s
             out = s.astype(np.float64)
             if g < len(self.spikes):
-                self.spikes[g] += s.sum()
+                self.spikes[g] += s
                 self.steps[g, s] = m
         elif m == p["k_on"] and g < len(self.readout):
             self.readout[g] = self._potential()
