@@ -9,11 +9,14 @@ neurons whose fired/silent status differs.
 
 ``lava``: agreement vs the number of time steps per unit of activation (``tau_c / dt``; the
 steps per window are listed too), float and fixed-point models (``--fixed-bins``: the
-resolutions the fixed-point model runs at; default all), and the float model's spike-time error
-against the exact solution (as for Brian2)::
+resolutions the fixed-point model runs at; default all), and the spike-time error against the
+exact solution (as for Brian2); ``--reference-bins``: resolutions measured on the reference's
+grid run only (which the Lava float model equals spike for spike; cheap); ``--merge``: plot the
+rows several runs printed::
 
     python benchmarks/ttfs_backends.py brian2 --nets paper_mlp --samples 100 --dt 1e-4 2e-5
     python benchmarks/ttfs_backends.py lava --nets paper_mlp --samples 100 --bins 2 5 10 20
+    python benchmarks/ttfs_backends.py lava --merge run1.log run2.log --plot curve.png
 
 (run the ``lava`` part with the Lava environment's Python).
 """
@@ -129,15 +132,17 @@ def lava(args: argparse.Namespace, x: np.ndarray, calib: np.ndarray) -> dict[str
         exact = simulate_ttfs(net, x)
         tau = ttfs_coding(net).tau_c
         rows = []
-        for bins in args.bins:
+        for bins in sorted({*args.bins, *args.reference_bins}):
             dt = tau / bins
             _, plan = graph_plan(net, dt)
             per_window = [round((p.t_max - p.t_min) / dt) for p in plan[:-1]]
             row: dict[str, Any] = {"steps_per_unit": bins, "dt": dt, "steps_per_window": per_window}
             ref = simulate_ttfs(net, x, dt=dt)
             row["reference_grid_agreement"] = lb.agreement(ref.output, ann).fraction
+            row["reference_grid_spike_time_error"] = spike_time_error(net, ref, exact)
             fixed_runs = args.fixed_bins is None or bins in args.fixed_bins
-            for fixed in (False, True) if fixed_runs else (False,):
+            runs = () if bins in args.reference_bins else (False, True) if fixed_runs else (False,)
+            for fixed in runs:
                 t0 = time.perf_counter()
                 res = simulate_ttfs(
                     net, x, "lava", dt=dt, fixed_point=fixed, samples_per_run=args.samples_per_run
@@ -198,12 +203,12 @@ def plot(what: str, out: dict[str, Any], path: str) -> None:
                         "label": f"{name}, {label}",
                     }
                 )
-                if key != "reference_grid":
+                if key != "fixed":  # Lava float equals the reference's grid run
                     lower.append(
                         {
                             "x": [r["steps_per_unit"] for r in sel],
                             "y": [r[f"{key}_spike_time_error"]["mean"] for r in sel],
-                            "fmt": "o-",
+                            "fmt": "o-" if key != "reference_grid" else "k--",
                             "label": f"{name} {label}: mean spike-time error [s]",
                         }
                     )
@@ -220,6 +225,17 @@ def plot(what: str, out: dict[str, Any], path: str) -> None:
     )
 
 
+def merge_logs(paths: list[str]) -> dict[str, Any]:
+    """Rows printed by several runs (lines ``NET {json}``), per network, by resolution."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            name, _, doc = line.partition(" ")
+            if doc.startswith("{"):
+                out.setdefault(name, []).append(json.loads(doc))
+    return {k: sorted(v, key=lambda r: r["steps_per_unit"]) for k, v in out.items()}
+
+
 def main() -> None:
     """Parse, measure, write."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -231,9 +247,17 @@ def main() -> None:
     p.add_argument("--devices", nargs="+", default=["runtime"])
     p.add_argument("--bins", type=int, nargs="+", default=[2, 5, 10, 20, 50])
     p.add_argument("--fixed-bins", type=int, nargs="*", default=None)
+    p.add_argument("--reference-bins", type=int, nargs="*", default=[], help="reference only")
+    p.add_argument("--merge", nargs="+", default=None, help="plot the rows of these logs")
     p.add_argument("--json", default=None)
     p.add_argument("--plot", default=None, metavar="PNG")
     args = p.parse_args()
+    if args.merge:
+        merged = merge_logs(args.merge)
+        if args.json:
+            Path(args.json).write_text(json.dumps(merged, indent=2))
+        plot(args.what, merged, args.plot)
+        return
     calib = load_mnist("train", None, limit=1000).x
     x = load_mnist("test", None, limit=args.samples).x
     out = brian2(args, x, calib) if args.what == "brian2" else lava(args, x, calib)
