@@ -90,7 +90,7 @@ def brian2(args: argparse.Namespace, x: np.ndarray, calib: np.ndarray) -> dict[s
         rows = []
         for device in args.devices:
             for dt in args.dt:
-                for interp in (True, False):
+                for interp in (m == "interpolate" for m in args.modes):
                     res = simulate_ttfs(
                         net,
                         x,
@@ -245,6 +245,9 @@ def main() -> None:
     p.add_argument("--samples-per-run", type=int, default=100)
     p.add_argument("--dt", type=float, nargs="+", default=[1e-4])
     p.add_argument("--devices", nargs="+", default=["runtime"])
+    p.add_argument(
+        "--modes", nargs="+", choices=("interpolate", "grid"), default=["interpolate", "grid"]
+    )
     p.add_argument("--bins", type=int, nargs="+", default=[2, 5, 10, 20, 50])
     p.add_argument("--fixed-bins", type=int, nargs="*", default=None)
     p.add_argument("--reference-bins", type=int, nargs="*", default=[], help="reference only")
