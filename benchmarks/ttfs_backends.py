@@ -142,7 +142,7 @@ def lava(args: argparse.Namespace, x: np.ndarray, calib: np.ndarray) -> dict[str
             row["reference_grid_spike_time_error"] = spike_time_error(net, ref, exact)
             fixed_runs = args.fixed_bins is None or bins in args.fixed_bins
             runs = () if bins in args.reference_bins else (False, True) if fixed_runs else (False,)
-            for fixed in runs:
+            for fixed in (f for f in runs if args.precision in ("both", "fixed" if f else "float")):
                 t0 = time.perf_counter()
                 res = simulate_ttfs(
                     net, x, "lava", dt=dt, fixed_point=fixed, samples_per_run=args.samples_per_run
@@ -250,6 +250,7 @@ def main() -> None:
     )
     p.add_argument("--bins", type=int, nargs="+", default=[2, 5, 10, 20, 50])
     p.add_argument("--fixed-bins", type=int, nargs="*", default=None)
+    p.add_argument("--precision", choices=("both", "float", "fixed"), default="both")
     p.add_argument("--reference-bins", type=int, nargs="*", default=[], help="reference only")
     p.add_argument("--merge", nargs="+", default=None, help="plot the rows of these logs")
     p.add_argument("--json", default=None)
