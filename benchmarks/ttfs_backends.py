@@ -226,14 +226,16 @@ def plot(what: str, out: dict[str, Any], path: str) -> None:
 
 
 def merge_logs(paths: list[str]) -> dict[str, Any]:
-    """Rows printed by several runs (lines ``NET {json}``), per network, by resolution."""
-    out: dict[str, list[dict[str, Any]]] = {}
+    """Rows printed by several runs (lines ``NET {json}``), per network, by resolution (the
+    rows of one resolution joined, later files winning)."""
+    out: dict[str, dict[float, dict[str, Any]]] = {}
     for path in paths:
         for line in Path(path).read_text().splitlines():
             name, _, doc = line.partition(" ")
             if doc.startswith("{"):
-                out.setdefault(name, []).append(json.loads(doc))
-    return {k: sorted(v, key=lambda r: r["steps_per_unit"]) for k, v in out.items()}
+                row = json.loads(doc)  # rows of one resolution from several runs are joined
+                out.setdefault(name, {}).setdefault(row["steps_per_unit"], {}).update(row)
+    return {k: [v[b] for b in sorted(v)] for k, v in out.items()}
 
 
 def main() -> None:
