@@ -8,10 +8,15 @@ rounding does not change it): max and mean over the spikes both fired, and the f
 neurons whose fired/silent status differs.
 
 ``lava``: agreement vs the number of time steps per unit of activation (``tau_c / dt``; the
-steps per window are listed too), float and fixed-point models::
+steps per window are listed too), float and fixed-point models (``--fixed-bins``: the
+resolutions the fixed-point model runs at; default all), and the spike-time error against the
+exact solution (as for Brian2); ``--reference-bins``: resolutions measured on the reference's
+grid run only (which the Lava float model equals spike for spike; cheap); ``--merge``: plot the
+rows several runs printed::
 
     python benchmarks/ttfs_backends.py brian2 --nets paper_mlp --samples 100 --dt 1e-4 2e-5
     python benchmarks/ttfs_backends.py lava --nets paper_mlp --samples 100 --bins 2 5 10 20
+    python benchmarks/ttfs_backends.py lava --merge run1.log run2.log --plot curve.png
 
 (run the ``lava`` part with the Lava environment's Python).
 """
@@ -29,7 +34,7 @@ import numpy as np
 
 import lif_bridge as lb
 from lif_bridge.data import load_mnist
-from lif_bridge.ttfs import TtfsResult, convert_ttfs, layer_plan, simulate_ttfs, ttfs_coding
+from lif_bridge.ttfs import TtfsResult, convert_ttfs, graph_plan, simulate_ttfs, ttfs_coding
 from lif_bridge.ttfs.semantics import decode
 from lif_bridge.zoo.raw import raw_network
 
@@ -48,7 +53,7 @@ def build(name: str, calib: np.ndarray) -> lb.Network:
 def _decoded(net: lb.Network, res: TtfsResult, dt: float | None) -> dict[str, np.ndarray]:
     """Decoded time ``t_max - t`` [s] of every spike (NaN where silent), per layer."""
     tau = ttfs_coding(net).tau_c
-    input_end, plan = layer_plan(net, dt)
+    input_end, plan = graph_plan(net, dt)
     ends = {"input": input_end} | {
         lay.population.name: lay.t_max for lay in plan if not lay.is_output
     }
@@ -85,7 +90,7 @@ def brian2(args: argparse.Namespace, x: np.ndarray, calib: np.ndarray) -> dict[s
         rows = []
         for device in args.devices:
             for dt in args.dt:
-                for interp in (True, False):
+                for interp in (m == "interpolate" for m in args.modes):
                     res = simulate_ttfs(
                         net,
                         x,
@@ -124,16 +129,20 @@ def lava(args: argparse.Namespace, x: np.ndarray, calib: np.ndarray) -> dict[str
     for name in args.nets:
         net = build(name, calib)
         ann = lb.ann_forward(net, x, max_rate=1.0)
+        exact = simulate_ttfs(net, x)
         tau = ttfs_coding(net).tau_c
         rows = []
-        for bins in args.bins:
+        for bins in sorted({*args.bins, *args.reference_bins}):
             dt = tau / bins
-            _, plan = layer_plan(net, dt)
+            _, plan = graph_plan(net, dt)
             per_window = [round((p.t_max - p.t_min) / dt) for p in plan[:-1]]
             row: dict[str, Any] = {"steps_per_unit": bins, "dt": dt, "steps_per_window": per_window}
             ref = simulate_ttfs(net, x, dt=dt)
             row["reference_grid_agreement"] = lb.agreement(ref.output, ann).fraction
-            for fixed in (False, True):
+            row["reference_grid_spike_time_error"] = spike_time_error(net, ref, exact)
+            fixed_runs = args.fixed_bins is None or bins in args.fixed_bins
+            runs = () if bins in args.reference_bins else (False, True) if fixed_runs else (False,)
+            for fixed in (f for f in runs if args.precision in ("both", "fixed" if f else "float")):
                 t0 = time.perf_counter()
                 res = simulate_ttfs(
                     net, x, "lava", dt=dt, fixed_point=fixed, samples_per_run=args.samples_per_run
@@ -144,6 +153,8 @@ def lava(args: argparse.Namespace, x: np.ndarray, calib: np.ndarray) -> dict[str
                     np.abs(res.output - ref.output).max()
                 )
                 row[f"{key}_seconds"] = time.perf_counter() - t0
+                row[f"{key}_spike_time_error"] = spike_time_error(net, res, exact)
+                row[f"{key}_max_spikes_per_neuron"] = res.spikes_per_neuron()["max"]
                 row["latency_steps"] = res.latency_steps
             rows.append(row)
             print(name, json.dumps(row), flush=True)
@@ -178,20 +189,29 @@ def plot(what: str, out: dict[str, Any], path: str) -> None:
                     }
                 )
         else:
-            xs = [r["steps_per_unit"] for r in rows]
             for key, label in (
                 ("float", "Lava float"),
                 ("fixed", "Lava fixed-point"),
                 ("reference_grid", "reference, same grid"),
             ):
+                sel = [r for r in rows if f"{key}_agreement" in r]
                 series.append(
                     {
-                        "x": xs,
-                        "y": [r[f"{key}_agreement"] for r in rows],
+                        "x": [r["steps_per_unit"] for r in sel],
+                        "y": [r[f"{key}_agreement"] for r in sel],
                         "fmt": "o-" if key != "reference_grid" else "k--",
                         "label": f"{name}, {label}",
                     }
                 )
+                if key != "fixed":  # Lava float equals the reference's grid run
+                    lower.append(
+                        {
+                            "x": [r["steps_per_unit"] for r in sel],
+                            "y": [r[f"{key}_spike_time_error"]["mean"] for r in sel],
+                            "fmt": "o-" if key != "reference_grid" else "k--",
+                            "label": f"{name} {label}: mean spike-time error [s]",
+                        }
+                    )
     plot_curves(
         path,
         series,
@@ -205,6 +225,19 @@ def plot(what: str, out: dict[str, Any], path: str) -> None:
     )
 
 
+def merge_logs(paths: list[str]) -> dict[str, Any]:
+    """Rows printed by several runs (lines ``NET {json}``), per network, by resolution (the
+    rows of one resolution joined, later files winning)."""
+    out: dict[str, dict[float, dict[str, Any]]] = {}
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            name, _, doc = line.partition(" ")
+            if doc.startswith("{"):
+                row = json.loads(doc)  # rows of one resolution from several runs are joined
+                out.setdefault(name, {}).setdefault(row["steps_per_unit"], {}).update(row)
+    return {k: [v[b] for b in sorted(v)] for k, v in out.items()}
+
+
 def main() -> None:
     """Parse, measure, write."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -214,10 +247,23 @@ def main() -> None:
     p.add_argument("--samples-per-run", type=int, default=100)
     p.add_argument("--dt", type=float, nargs="+", default=[1e-4])
     p.add_argument("--devices", nargs="+", default=["runtime"])
+    p.add_argument(
+        "--modes", nargs="+", choices=("interpolate", "grid"), default=["interpolate", "grid"]
+    )
     p.add_argument("--bins", type=int, nargs="+", default=[2, 5, 10, 20, 50])
+    p.add_argument("--fixed-bins", type=int, nargs="*", default=None)
+    p.add_argument("--precision", choices=("both", "float", "fixed"), default="both")
+    p.add_argument("--reference-bins", type=int, nargs="*", default=[], help="reference only")
+    p.add_argument("--merge", nargs="+", default=None, help="plot the rows of these logs")
     p.add_argument("--json", default=None)
     p.add_argument("--plot", default=None, metavar="PNG")
     args = p.parse_args()
+    if args.merge:
+        merged = merge_logs(args.merge)
+        if args.json:
+            Path(args.json).write_text(json.dumps(merged, indent=2))
+        plot(args.what, merged, args.plot)
+        return
     calib = load_mnist("train", None, limit=1000).x
     x = load_mnist("test", None, limit=args.samples).x
     out = brian2(args, x, calib) if args.what == "brian2" else lava(args, x, calib)

@@ -12,8 +12,9 @@ once per step, and
   run with the same ``dt``.
 
 Samples run one after another (``samples_per_run`` per Brian2 run, state cleared at each
-sample's start). A standalone project is generated, compiled and run per batch (its inputs are
-compiled in), so ``cpp_standalone`` pays one compilation per ``run`` call batch.
+sample's start). Chains and graphs (windows by depth, shortcuts re-timed by synaptic delays of
+whole steps; :mod:`.ttfs_model`). A standalone project is generated, compiled and run per batch
+(its inputs are compiled in), so ``cpp_standalone`` pays one compilation per ``run`` call batch.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy as np
 from lif_bridge.errors import ValidationError
 from lif_bridge.network import Network
 from lif_bridge.network.network import check_inputs
-from lif_bridge.ttfs.coding import layer_plan, ttfs_coding
+from lif_bridge.ttfs.coding import graph_plan, ttfs_coding
 from lif_bridge.ttfs.run import TtfsResult
 from lif_bridge.ttfs.semantics import NO_SPIKE
 from lif_bridge_brian2.devices import CppStandalone, CudaStandalone, RuntimeDevice, device_for
@@ -40,13 +41,6 @@ __all__ = ["DEFAULT_DT", "TtfsBrian2Backend", "TtfsBrian2Program"]
 
 #: Default time step [s] (0.1 tau_c for the default tau_c of 1 ms).
 DEFAULT_DT = 1e-4
-
-
-#: What the refusal of a graph suggests.
-GRAPH_FIX = (
-    "run graphs on the reference TTFS backend "
-    "(CLI: --backend reference; simulate_ttfs(..., backend='reference'))"
-)
 
 
 class TtfsBrian2Backend:
@@ -116,9 +110,7 @@ class TtfsBrian2Program:
         self.dt = dt
         self.backend = backend
         self.tau_c = ttfs_coding(network).tau_c
-        self.input_end, self.plan = layer_plan(
-            network, dt, backend="the Brian2 TTFS backend", fix=GRAPH_FIX
-        )
+        self.input_end, self.plan = graph_plan(network, dt)
 
     def _simulate(self, x: np.ndarray) -> TtfsBrian2Net:
         be = self.backend
@@ -177,6 +169,7 @@ class TtfsBrian2Program:
         }
         k0 = round(self.input_end / dt)
         times: dict[str, np.ndarray] = {}
+        most = 0
         for name, mon in model.spikes.items():
             i = np.asarray(mon.i[:], dtype=np.int64)
             step = np.rint(np.asarray(mon.t[:] / b2.second) / dt).astype(np.int64)
@@ -196,25 +189,29 @@ class TtfsBrian2Program:
             arr = np.full((n, size), NO_SPIKE)
             arr[s, i] = t_rel
             times[name] = arr
+            if name != "input":  # every spike the monitor saw, apart from the kept times
+                most = max(most, int(np.bincount(s * size + i, minlength=1).max()))
         out_layer = self.plan[-1]
         v_out = np.asarray(model.readout.v[:] / b2.volt).T[1 : n + 1]
         y = v_out + out_layer.bias
-        if out_layer.population.layer.ann_activation == "relu":
+        if out_layer.population.ann_activation == "relu":
             y = np.maximum(y, 0.0)
-        self._last = (times, y)
+        self._last = (times, y, most)
 
     def run(self, x: np.ndarray, *, progress: bool = False) -> TtfsResult:
         """Spike times and readout of samples ``x`` in [0, 1]."""
         x = check_inputs(self.network, x)
         start = time.perf_counter()
         parts = []
+        counted = 0  # the most spikes of one neuron in one sample, counted from the monitors
         step = self.backend.samples_per_run
         for b in range(0, len(x), step):
             batch = x[b : b + step]
             model = self._simulate(batch)
             if self.backend.device != "cpp_standalone":
                 self._collect(model, batch)
-            times, y = self._last
+            times, y, most = self._last
+            counted = max(counted, most)
             parts.append(
                 TtfsResult(
                     spike_times=times,
@@ -234,7 +231,11 @@ class TtfsBrian2Program:
             dt=self.dt,
             backend=res.backend,
             seconds=time.perf_counter() - start,
-            info={"interpolate": self.backend.interpolate, "device": self.backend.device},
+            info={
+                "interpolate": self.backend.interpolate,
+                "device": self.backend.device,
+                "max_spikes_per_neuron": float(counted),
+            },
         )
 
     def close(self) -> None:

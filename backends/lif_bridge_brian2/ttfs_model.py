@@ -29,6 +29,15 @@ max-pool stage is a group whose unit keeps ``tfirst = min(tfirst, t*_pre)`` over
 not) and fires once, one step later; its synapses use ``t* = tfirst_pre``. The output group
 integrates like a hidden one until its ``t_min`` (no ramp, no threshold); a ``StateMonitor``
 reads its potential at each sample's end.
+
+Graphs: one ``Synapses`` object per projection (its own max-pool groups in front), all adding
+to the consumer's ``I`` and ``v``, so the potential at ``t_on`` is the sum over projections. A
+shortcut (a projection whose source window ends at ``t_end`` before the consumer's
+``t_min``) is re-timed by ``D = (t_min - t_end) / dt`` whole steps: its ``Synapses`` has a
+delay of ``D`` steps and uses ``t* + D·dt``, where the source stored ``t*`` when it fired
+(``ts``, set by the reset; a pool's ``tfirst``). A delayed spike therefore arrives as if the
+source had coded the same value in the window right before the consumer's
+(:mod:`lif_bridge.ttfs.semantics`, "Graph networks").
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ import brian2 as b2
 import numpy as np
 
 from lif_bridge.connectivity import pool_windows, population_matrix
-from lif_bridge.network import Network
+from lif_bridge.network import Edge, Network
 from lif_bridge.ttfs.coding import TtfsLayer
 
 __all__ = ["TtfsBrian2Net", "build_ttfs", "spike_time_code"]
@@ -51,6 +60,7 @@ k = t_in_timesteps % P_steps : integer
 I : volt/second
 theta : volt
 fired : boolean
+ts : second
 kon : integer (constant, shared)
 lag : integer (constant, shared)
 ramp_on : integer (constant, shared)
@@ -77,14 +87,23 @@ class TtfsBrian2Net:
     duration: Any = None
 
 
-def spike_time_code(source_is_pool: bool, interpolate: bool) -> str:
-    """The pre-synaptic spike time ``t*`` as an expression for ``on_pre``."""
+def spike_time_code(source_is_pool: bool, interpolate: bool, shift: int = 0) -> str:
+    """The pre-synaptic spike time ``t*`` as an expression for ``on_pre``; ``shift`` [steps]:
+    the synapses' delay (a re-timed shortcut), which reads the stored ``t*`` and adds it."""
     if source_is_pool:
-        return "tfirst_pre"
+        return f"(tfirst_pre + {shift} * dt)" if shift else "tfirst_pre"
+    if shift:
+        return f"(ts_pre + {shift} * dt)"
+    return _own_time(interpolate, "_pre")
+
+
+def _own_time(interpolate: bool, suffix: str = "") -> str:
+    """The absolute crossing time ``t*`` of a group's spike in this step (own variables)."""
+    now = f"(t + lag{suffix} * dt)"
     if not interpolate:
-        return "(t + lag_pre * dt)"
-    t_on = f"(t - {_T_REL} + kon_pre * dt)"
-    return f"clip(t + lag_pre * dt - (vt_pre - theta_pre) / ramp, {t_on}, t + lag_pre * dt)"
+        return now
+    t_on = f"(t - {_T_REL} + kon{suffix} * dt)"
+    return f"clip({now} - (vt{suffix} - theta{suffix}) / ramp, {t_on}, {now})"
 
 
 def _neuron_group(
@@ -111,7 +130,7 @@ def _neuron_group(
         n,
         _NEURON,
         threshold=threshold,
-        reset="fired = True" if threshold else None,
+        reset=f"fired = True\nts = {_own_time(interpolate)}" if threshold else None,
         method="euler",
         namespace=ns,
         name=name,
@@ -163,6 +182,45 @@ def _pool_group(
     return pool, syn
 
 
+def _projection(
+    source: Any,
+    group: Any,
+    edge: Edge,
+    shift: int,
+    name: str,
+    ns: dict[str, Any],
+    interpolate: bool,
+) -> list[Any]:
+    """One projection into ``group``: its max-pool groups, then event-driven synapses that add
+    ``w·ramp`` to ``I`` and the charge since ``t*``; a shortcut is delayed by ``shift`` steps."""
+    objs: list[Any] = []
+    shape, is_pool = edge.source_shape, False
+    for g, gate in enumerate(edge.gates):
+        source, syn = _pool_group(
+            source, pool_windows(gate, shape), f"{name}_pool{g}", ns, interpolate, is_pool
+        )
+        objs += [source, syn]
+        shape, is_pool = gate.output_shape(shape), True
+    m = population_matrix(edge.map, edge.linear_stages, edge.gated_shape).tocoo()  # type: ignore[union-attr]
+    star = spike_time_code(is_pool, interpolate, shift)
+    t_on_post = f"(t - {_T_REL} + kon_post * dt)"
+    syn = b2.Synapses(
+        source,
+        group,
+        model="w : 1",
+        on_pre=(
+            "I_post += w * ramp\n"
+            f"v_post += w * ramp * (clip(t + dt, 0*second, {t_on_post}) - {star})"
+        ),
+        delay=shift * ns["dt_step"],
+        namespace=ns,
+        name=f"{name}_syn",
+    )
+    syn.connect(i=m.col.astype(np.int64), j=m.row.astype(np.int64))
+    syn.w = m.data
+    return [*objs, syn]
+
+
 def build_ttfs(
     network: Network,
     plan: list[TtfsLayer],
@@ -198,45 +256,26 @@ def build_ttfs(
     out = TtfsBrian2Net(net=None, period_steps=period)
     out.spikes["input"] = b2.SpikeMonitor(inp, variables=["v"], name="ttfs_input_spikes")
     objs: list[Any] = [inp, out.spikes["input"]]
-    source, is_pool = inp, False
-    for lay in plan:
+    groups: dict[int, Any] = {-1: inp}
+    for index, lay in enumerate(plan):
         pop = lay.population
         name = f"ttfs_{pop.name}"
-        shape = pop.source_shape
-        for g, gate in enumerate(pop.gates):
-            source, syn = _pool_group(
-                source, pool_windows(gate, shape), f"{name}_pool{g}", ns, interpolate, is_pool
-            )
-            objs += [source, syn]
-            shape, is_pool = gate.output_shape(shape), True
-        k_on = steps[pop.name]
         group = _neuron_group(
             name,
             pop.size,
-            k_on=k_on,
+            k_on=steps[pop.name],
             k_off=None if lay.is_output else round(lay.t_max / dt),
             ns=ns,
             interpolate=interpolate,
         )
         if not lay.is_output:
             group.theta = lay.theta * b2.volt
-        m = population_matrix(pop.layer, pop.linear_stages, pop.gated_shape).tocoo()  # type: ignore[arg-type, union-attr]
-        star = spike_time_code(is_pool, interpolate)
-        t_on_post = f"(t - {_T_REL} + kon_post * dt)"
-        syn = b2.Synapses(
-            source,
-            group,
-            model="w : 1",
-            on_pre=(
-                "I_post += w * ramp\n"
-                f"v_post += w * ramp * (clip(t + dt, 0*second, {t_on_post}) - {star})"
-            ),
-            namespace=ns,
-            name=f"{name}_syn",
-        )
-        syn.connect(i=m.col.astype(np.int64), j=m.row.astype(np.int64))
-        syn.w = m.data
-        objs += [group, syn]
+        objs.append(group)
+        for e, (edge, end) in enumerate(zip(pop.projections, lay.source_ends, strict=True)):
+            shift = round((lay.t_min - end) / dt)
+            objs += _projection(
+                groups[edge.source], group, edge, shift, f"{name}_p{e}", ns, interpolate
+            )
         if lay.is_output:
             out.readout = b2.StateMonitor(
                 group,
@@ -251,7 +290,7 @@ def build_ttfs(
         else:
             out.spikes[pop.name] = b2.SpikeMonitor(group, variables=["v"], name=f"{name}_spikes")
             objs.append(out.spikes[pop.name])
-        source, is_pool = group, False
+        groups[index] = group
     out.net = b2.Network(*objs)
     out.duration = (len(x) * period + 1) * dt * b2.second
     return out

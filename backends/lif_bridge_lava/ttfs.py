@@ -18,45 +18,61 @@ import scipy.sparse as sp
 
 from lif_bridge.connectivity import pool_windows, population_matrix
 from lif_bridge.errors import ValidationError
-from lif_bridge.network import Network
+from lif_bridge.network import Edge, Network
 from lif_bridge.network.network import check_inputs
-from lif_bridge.ttfs.coding import TtfsLayer, layer_plan, ttfs_coding
+from lif_bridge.ttfs.coding import TtfsLayer, graph_plan, ttfs_coding
 from lif_bridge.ttfs.run import TtfsResult
+from lif_bridge.ttfs.semantics import NO_SPIKE
 
-__all__ = ["TtfsLavaBackend", "TtfsLavaProgram", "fixed_point_layer"]
+__all__ = ["MAX_SOURCES", "TtfsLavaBackend", "TtfsLavaProgram", "fixed_point_layer"]
 
 #: Weight precision of the fixed-point model (signed).
 WEIGHT_BITS = 8
 
+#: In-ports of a population process (``a_in0`` ...): the most distinct sources of a population.
+MAX_SOURCES = 8
+
 
 def fixed_point_layer(
-    matrix: sp.csr_matrix, theta: np.ndarray, dt_over_tau: float, bits: int = WEIGHT_BITS
+    matrices: list[sp.csr_matrix], theta: np.ndarray, dt_over_tau: float, bits: int = WEIGHT_BITS
 ) -> dict[str, Any]:
-    """Integer weights, ramp and thresholds of one layer (see :mod:`.ttfs_procs`)."""
-    peak = float(np.abs(matrix.data).max(initial=0.0)) or 1.0
+    """Integer weights (one matrix per projection), ramp and thresholds of one population.
+
+    The ramp ``R = floor((2^(bits-1) - 1) / max |w|)`` (at least 1) is common to the
+    projections, so their integer currents add (see :mod:`.ttfs_procs`).
+    """
+    peak = max((float(np.abs(m.data).max(initial=0.0)) for m in matrices), default=0.0) or 1.0
     ramp = max(1, int(np.floor((2 ** (bits - 1) - 1) / peak)))
-    w = matrix.copy()
-    w.data = np.rint(w.data * ramp)
+    weights = []
+    for m in matrices:
+        w = m.copy()
+        w.data = np.rint(w.data * ramp)
+        weights.append(sp.csr_matrix(w))
     theta_int = np.rint(np.nan_to_num(theta) * ramp / dt_over_tau).astype(np.int64)
-    return {"R": ramp, "w": sp.csr_matrix(w), "theta": theta_int}
+    return {"R": ramp, "w": weights, "theta": theta_int}
 
 
-def _windows(layer: TtfsLayer) -> np.ndarray | None:
-    pop = layer.population
+def _windows(edge: Edge) -> np.ndarray | None:
+    """Source units of each window of the projection's max-pool gates, composed."""
     win: np.ndarray | None = None
-    shape = pop.source_shape
-    for gate in pop.gates:
+    shape = edge.source_shape
+    for gate in edge.gates:
         w = pool_windows(gate, shape)
         win = w if win is None else win[w].reshape(w.shape[0], -1)
         shape = gate.output_shape(shape)
     return win
 
 
-#: What the refusal of a graph suggests.
-GRAPH_FIX = (
-    "run graphs on the reference TTFS backend "
-    "(CLI: --backend reference; simulate_ttfs(..., backend='reference'))"
-)
+def _sources(layer: TtfsLayer) -> list[int]:
+    """Distinct sources of a population in projection order (one in-port each)."""
+    distinct = list(dict.fromkeys(layer.population.sources))
+    if len(distinct) > MAX_SOURCES:
+        raise ValidationError(
+            f"population {layer.population.name!r} has {len(distinct)} source populations; the "
+            f"Lava TTFS backend takes at most {MAX_SOURCES} (one in-port each); run it on the "
+            "reference or brian2 TTFS backend"
+        )
+    return distinct
 
 
 class TtfsLavaBackend:
@@ -103,18 +119,29 @@ class TtfsLavaProgram:
             raise ValidationError(f"dt must be a time step > 0 s, got {dt!r}")
         self.network, self.dt, self.backend = network, dt, backend
         self.tau_c = ttfs_coding(network).tau_c
-        self.input_end, self.plan = layer_plan(
-            network, dt, backend="the Lava TTFS backend", fix=GRAPH_FIX
-        )
+        self.input_end, self.plan = graph_plan(network, dt)
         self.matrices = [
-            sp.csr_matrix(
-                population_matrix(
-                    lay.population.layer,  # type: ignore[arg-type]
-                    lay.population.linear_stages,
-                    lay.population.gated_shape,
-                )
-            )
+            [
+                sp.csr_matrix(population_matrix(e.map, e.linear_stages, e.gated_shape))
+                for e in lay.population.projections
+            ]
             for lay in self.plan
+        ]
+        self.ports = [_sources(lay) for lay in self.plan]
+
+    def _edges(self, k: int, fixed: dict[str, Any] | None) -> list[dict[str, Any]]:
+        lay = self.plan[k]
+        return [
+            {
+                "port": self.ports[k].index(edge.source),
+                "matrix": m,
+                "windows": _windows(edge),
+                "delay": round((lay.t_min - end) / self.dt),
+                "w": None if fixed is None else fixed["w"][e],
+            }
+            for e, (edge, end, m) in enumerate(
+                zip(lay.population.projections, lay.source_ends, self.matrices[k], strict=True)
+            )
         ]
 
     def _graph(self, x: np.ndarray) -> tuple[Any, list[Any], int]:
@@ -129,25 +156,29 @@ class TtfsLavaProgram:
             dt_over_tau=dto,
         )
         procs: list[Any] = []
-        source: Any = inp
-        for lay, m in zip(self.plan, self.matrices, strict=True):
+        sizes = [lay.population.size for lay in self.plan]
+        for k, lay in enumerate(self.plan):
             theta = np.zeros(lay.population.size) if lay.is_output else lay.theta
+            fixed = (
+                fixed_point_layer(self.matrices[k], theta, dto)
+                if self.backend.fixed_point
+                else None
+            )
             proc = TtfsPopulation(
                 n=lay.population.size,
-                n_source=int(np.prod(lay.population.source_shape)),
-                matrix=m,
-                windows=_windows(lay),
+                source_sizes=[self.network.n_inputs if s < 0 else sizes[s] for s in self.ports[k]],
+                edges=self._edges(k, fixed),
                 theta=theta,
                 k_on=round(lay.t_min / self.dt),
                 k_off=None if lay.is_output else round(lay.t_max / self.dt),
                 period=period,
                 samples=len(x),
                 dt_over_tau=dto,
-                fixed=fixed_point_layer(m, theta, dto) if self.backend.fixed_point else None,
+                fixed=fixed and {"R": fixed["R"], "theta": fixed["theta"]},
             )
-            source.s_out.connect(proc.a_in)
+            for port, s in enumerate(self.ports[k]):
+                (inp if s < 0 else procs[s]).s_out.connect(getattr(proc, f"a_in{port}"))
             procs.append(proc)
-            source = proc
         return inp, procs, period
 
     def _batch(self, x: np.ndarray) -> TtfsResult:
@@ -160,30 +191,35 @@ class TtfsLavaProgram:
             inp.run(condition=RunSteps(num_steps=len(x) * period, blocking=True), run_cfg=cfg)
             readout = np.asarray(procs[-1].readout.get(), dtype=np.float64)
             counts = {"input": np.asarray(inp.spikes.get())}
+            steps = {"input": np.asarray(inp.steps.get())}
             for lay, proc in zip(self.plan[:-1], procs[:-1], strict=False):
                 counts[lay.population.name] = np.asarray(proc.spikes.get())
+                steps[lay.population.name] = np.asarray(proc.steps.get())
         finally:
             inp.stop()
         out = self.plan[-1]
         y = readout + out.bias
-        if out.population.layer.ann_activation == "relu":
+        if out.population.ann_activation == "relu":
             y = np.maximum(y, 0.0)
         return TtfsResult(
-            spike_times={},
+            spike_times={k: np.where(v >= 0, v * self.dt, NO_SPIKE) for k, v in steps.items()},
             output=y,
             output_name=out.population.name,
             readout_time=out.t_min,
             dt=self.dt,
             backend="lava (fixed_pt)" if self.backend.fixed_point else "lava (floating_pt)",
-            info={"spikes_per_sample": counts},
+            info={
+                "spikes_per_sample": {k: c.sum(axis=1) for k, c in counts.items()},
+                "max_spikes": max(
+                    float(c.max(initial=0)) for k, c in counts.items() if k != "input"
+                ),
+            },
         )
 
     def run(self, x: np.ndarray, *, progress: bool = False) -> TtfsResult:
-        """Readout of samples ``x`` in [0, 1]; spike counts per sample in ``info``.
-
-        Per-neuron spike times are not read back from Lava (``spike_times`` is empty); every
-        neuron fires at most once by construction (a ``fired`` flag per neuron).
-        """
+        """Readout and grid spike times of samples ``x`` in [0, 1]. ``info`` has the spike
+        counts per sample and layer and ``max_spikes_per_neuron``, counted from every spike a
+        hidden process sent (apart from the recorded times, which keep one per neuron)."""
         x = check_inputs(self.network, x)
         start = time.perf_counter()
         step = self.backend.samples_per_run
@@ -199,15 +235,21 @@ class TtfsLavaProgram:
         mean = float(
             sum(counts[k].sum() for k in hidden) / (len(x) * sum(sizes[k] for k in hidden))
         )
+        most = max(float(p.info["max_spikes"]) for p in parts)
+        times = TtfsResult.concatenate(parts).spike_times
         return TtfsResult(
-            spike_times={},
+            spike_times=times,
             output=np.concatenate([p.output for p in parts]),
             output_name=parts[0].output_name,
             readout_time=parts[0].readout_time,
             dt=self.dt,
             backend=parts[0].backend,
             seconds=time.perf_counter() - start,
-            info={"spikes_per_sample": counts, "mean_spikes_per_neuron": mean},
+            info={
+                "spikes_per_sample": counts,
+                "mean_spikes_per_neuron": mean,
+                "max_spikes_per_neuron": most,
+            },
         )
 
     def close(self) -> None:

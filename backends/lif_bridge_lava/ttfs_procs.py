@@ -10,10 +10,17 @@ step a population process
    else ``v += dt·ramp`` (``ramp = 1 V / tau_c``; the output population has no ramp);
 3. fires where not yet fired, ``k_on <= m < k_off`` and ``v >= theta`` (the spike's grid time is
    ``m·dt``);
-4. receives the spikes its source emitted in this step (a direct port connection: no delay),
-   passes each max-pool window's first spike, and adds ``W s · ramp`` to ``I`` (effective from
-   the next step, i.e. from the spike's own grid time on);
-5. sends its spikes.
+4. receives the spikes its sources emitted in this step (direct port connections: no delay),
+   and for each projection passes each max-pool window's first spike, holds the result for the
+   projection's re-timing delay ``D`` steps (0 but for a shortcut of a graph), and adds
+   ``W s · ramp`` to ``I`` (effective from the next step, i.e. from the spike's grid time, re-timed
+   by ``D``, on);
+5. sends its spikes, counts them per neuron and sample (``spikes``, every spike sent) and
+   records their grid steps (``steps``, ``-1``: no spike).
+
+A graph population has one in-port per distinct source (``a_in0``, ``a_in1``, ...; at most
+:data:`MAX_SOURCES`; Lava's Python models do not take concatenated virtual ports), and a
+projection reads the port of its source.
 
 So ``v(m·dt)`` is the exact potential for grid spike times, and spikes fall on the first grid
 point at or after the exact crossing: the reference's discrete run with the same ``dt``. The
@@ -24,7 +31,7 @@ Models: ``floating_pt`` (float64) and ``fixed_pt`` (integers): with the layer's 
 per step, a potential unit of ``q = (dt/tau_c)/R`` volts, 8-bit weights
 ``w_int = round(w·R)`` (``R = floor(127 / max|w|)``, at least 1) and thresholds
 ``round(theta/q)``; ``v`` and ``I`` are int64 and exact, the error is the rounding of ``w`` and
-``theta``.
+``theta``. ``R`` is common to all projections of a population (their largest ``|w|``).
 """
 
 from __future__ import annotations
@@ -42,20 +49,25 @@ from lava.magma.core.process.variable import Var
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
+from lif_bridge_lava.ttfs import MAX_SOURCES
+
 __all__ = ["TtfsInput", "TtfsPopulation"]
 
 
 class TtfsPopulation(AbstractProcess):
-    """A TTFS population (hidden or output) with its synapses and max-pool gates.
+    """A TTFS population (hidden or output) with its projections' synapses and max-pool gates.
 
     Parameters
     ----------
-    n, n_source
-        Neurons, and units of the source's spike vector.
-    matrix
-        Synapses ``(n, n_gated)`` (scipy sparse; weights as trained, linear stages composed).
-    windows
-        ``(n_gated, k)`` source units of each max-pool window, or ``None``.
+    n
+        Neurons.
+    source_sizes
+        Units of each distinct source's spike vector (in-port ``a_in{k}``).
+    edges
+        One dict per projection: ``port`` (index into ``source_sizes``), ``matrix`` (synapses
+        ``(n, n_gated)``, scipy sparse, linear stages composed), ``windows`` (``(n_gated, k)``
+        source units of each max-pool window, or ``None``), ``delay`` (re-timing steps) and,
+        for ``fixed_pt``, ``w`` (integer weights).
     theta
         Thresholds [V] (output: unused).
     k_on, k_off
@@ -65,16 +77,15 @@ class TtfsPopulation(AbstractProcess):
     dt_over_tau
         ``dt / tau_c``: the potential gained per step of ramp [V].
     fixed
-        For ``fixed_pt``: ``{"R": int, "w": int matrix, "theta": int array}``.
+        For ``fixed_pt``: ``{"R": int, "theta": int array}``.
     """
 
     def __init__(
         self,
         *,
         n: int,
-        n_source: int,
-        matrix: Any,
-        windows: np.ndarray | None,
+        source_sizes: list[int],
+        edges: list[dict[str, Any]],
         theta: np.ndarray,
         k_on: int,
         k_off: int | None,
@@ -85,8 +96,7 @@ class TtfsPopulation(AbstractProcess):
         name: str | None = None,
     ) -> None:
         super().__init__(
-            matrix=matrix,
-            windows=windows,
+            edges=edges,
             k_on=k_on,
             k_off=k_off,
             period=period,
@@ -94,11 +104,14 @@ class TtfsPopulation(AbstractProcess):
             fixed=fixed,
             name=name,
         )
-        self.a_in = InPort(shape=(n_source,))
+        for k in range(MAX_SOURCES):  # unused ports stay unconnected and receive zeros
+            size = source_sizes[k] if k < len(source_sizes) else 1
+            setattr(self, f"a_in{k}", InPort(shape=(size,)))
         self.s_out = OutPort(shape=(n,))
         self.theta = Var(shape=(n,), init=np.asarray(theta, dtype=np.float64))
         self.readout = Var(shape=(samples, n), init=np.zeros((samples, n)))
-        self.spikes = Var(shape=(samples,), init=np.zeros(samples))
+        self.spikes = Var(shape=(samples, n), init=np.zeros((samples, n)))
+        self.steps = Var(shape=(samples, n), init=np.full((samples, n), -1.0))
 
 
 class TtfsInput(AbstractProcess):
@@ -117,7 +130,8 @@ class TtfsInput(AbstractProcess):
         samples, n = x.shape
         self.s_out = OutPort(shape=(n,))
         self.x = Var(shape=(samples, n), init=np.asarray(x, dtype=np.float64))
-        self.spikes = Var(shape=(samples,), init=np.zeros(samples))
+        self.spikes = Var(shape=(samples, n), init=np.zeros((samples, n)))
+        self.steps = Var(shape=(samples, n), init=np.full((samples, n), -1.0))
 
 
 class _Clock(PyLoihiProcessModel):
@@ -136,6 +150,7 @@ class PyTtfsInput(_Clock):
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
     x: np.ndarray = LavaPyType(np.ndarray, float)
     spikes: np.ndarray = LavaPyType(np.ndarray, float)
+    steps: np.ndarray = LavaPyType(np.ndarray, float)
 
     def run_spk(self) -> None:
         g, m = self._step()
@@ -148,25 +163,57 @@ class PyTtfsInput(_Clock):
         s = (~self.fired) & (x > 0) & (m >= theta_steps - 1e-9) & (m < p["k_off"])
         self.fired |= s
         if g < len(self.spikes):
-            self.spikes[g] += s.sum()
+            self.spikes[g] += s
+            self.steps[g, s] = m
         self.s_out.send(s.astype(np.float64))
 
 
 class _PopulationModel(_Clock):
+    # MAX_SOURCES in-ports (Lava reads the port types from these class annotations)
     s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
-    a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    a_in0: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    a_in1: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    a_in2: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    a_in3: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    a_in4: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    a_in5: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    a_in6: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+    a_in7: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     readout: np.ndarray = LavaPyType(np.ndarray, float)
     spikes: np.ndarray = LavaPyType(np.ndarray, float)
+    steps: np.ndarray = LavaPyType(np.ndarray, float)
 
-    def _gate(self, s: np.ndarray, m: int) -> np.ndarray:
-        win = self.proc_params["windows"]
+    def _gate(self, e: int, s: np.ndarray, m: int) -> np.ndarray:
+        """First spike of each max-pool window of projection ``e`` (once per sample)."""
+        win = self.proc_params["edges"][e]["windows"]
         if win is None:
             return s
-        if m == 0 or not hasattr(self, "passed"):
-            self.passed = np.zeros(win.shape[0], dtype=bool)
-        first = (s[win].max(axis=1) > 0) & ~self.passed
-        self.passed |= first
+        if m == 0:
+            self.passed[e] = np.zeros(win.shape[0], dtype=bool)
+        first = (s[win].max(axis=1) > 0) & ~self.passed[e]
+        self.passed[e] |= first
         return first.astype(np.float64)
+
+    def _delayed(self, e: int, z: np.ndarray, m: int) -> np.ndarray:
+        """``z`` of ``delay`` steps ago (a re-timed shortcut; zeros before the sample's start)."""
+        delay = self.proc_params["edges"][e]["delay"]
+        if not delay:
+            return z
+        if m == 0:
+            self.queue[e] = [np.zeros_like(z) for _ in range(delay)]
+        self.queue[e].append(z)
+        return self.queue[e].pop(0)
+
+    def _inputs(self, m: int) -> None:
+        edges = self.proc_params["edges"]
+        if m == 0 or not hasattr(self, "passed"):
+            self.passed: dict[int, np.ndarray] = {}
+            self.queue: dict[int, list[np.ndarray]] = {}
+        ports = [getattr(self, f"a_in{k}").recv() for k in range(1 + max(e["port"] for e in edges))]
+        for e, edge in enumerate(edges):
+            z = self._delayed(e, self._gate(e, ports[edge["port"]], m), m)
+            if z.any():
+                self._receive(e, z)
 
     def run_spk(self) -> None:
         g, m = self._step()
@@ -180,11 +227,11 @@ class _PopulationModel(_Clock):
             self.fired |= s
             out = s.astype(np.float64)
             if g < len(self.spikes):
-                self.spikes[g] += s.sum()
+                self.spikes[g] += s
+                self.steps[g, s] = m
         elif m == p["k_on"] and g < len(self.readout):
             self.readout[g] = self._potential()
-        z = self._gate(self.a_in.recv(), m)
-        self._receive(z)
+        self._inputs(m)
         self.s_out.send(out)
 
 
@@ -214,9 +261,8 @@ class PyTtfsPopulationFloat(_PopulationModel):
     def _potential(self) -> np.ndarray:
         return np.asarray(self.v)
 
-    def _receive(self, z: np.ndarray) -> None:
-        if z.any():
-            self.i_syn = self.i_syn + np.asarray(self.proc_params["matrix"] @ z)
+    def _receive(self, e: int, z: np.ndarray) -> None:
+        self.i_syn = self.i_syn + np.asarray(self.proc_params["edges"][e]["matrix"] @ z)
 
 
 @implements(proc=TtfsPopulation, protocol=LoihiProtocol)
@@ -247,7 +293,6 @@ class PyTtfsPopulationFixed(_PopulationModel):
         fx = self.proc_params["fixed"]
         return self.v * (self.proc_params["dt_over_tau"] / fx["R"])
 
-    def _receive(self, z: np.ndarray) -> None:
-        if z.any():
-            w = self.proc_params["fixed"]["w"]
-            self.i_syn += np.rint(np.asarray(w @ z)).astype(np.int64)
+    def _receive(self, e: int, z: np.ndarray) -> None:
+        w = self.proc_params["edges"][e]["w"]
+        self.i_syn += np.rint(np.asarray(w @ z)).astype(np.int64)

@@ -105,12 +105,15 @@ def run_payload(net: Network, result: TtfsResult, ann: np.ndarray, y: Any) -> di
     """The figures of a TTFS run: agreement, accuracies, spikes per neuron, latency, SynOps."""
     agree = agreement(result.output, ann)
     n = len(result.output)
-    timed = bool(result.spike_times)  # a backend may return counts only (Lava)
+    timed = bool(result.spike_times)  # a backend may return counts only
     spikes = (
         result.spikes_per_neuron()
         if timed
         else {"mean": result.info.get("mean_spikes_per_neuron"), "max": None}
     )
+    counted = result.info.get("max_spikes_per_neuron")  # a backend's count of every spike sent
+    if counted is not None:
+        spikes["max"] = max(float(counted), spikes["max"] or 0.0)
     return {
         "backend": result.backend,
         "coding": "ttfs",

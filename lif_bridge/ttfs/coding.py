@@ -23,6 +23,7 @@ from lif_bridge.ttfs.semantics import thresholds, window_bounds
 __all__ = [
     "TtfsCoding",
     "TtfsLayer",
+    "check_no_delays",
     "graph_plan",
     "is_ttfs",
     "layer_plan",
@@ -131,6 +132,27 @@ def ttfs_coding(network: Network) -> TtfsCoding:
     return coding
 
 
+def check_no_delays(network: Network, error: type[Exception] = ValidationError) -> None:
+    """Refuse a projection with a ``delay``: TTFS re-times shortcuts by depth instead.
+
+    A delay counts steps of the rate-coding clock (e.g. ``random_graph(..., align_delays=True)``
+    aligning a shortcut's latency); TTFS has no such clock and would silently ignore it.
+
+    Raises
+    ------
+    ValidationError (or ``error``)
+        Naming the first delayed projection and the fix.
+    """
+    for pop in network.populations:
+        for k, edge in enumerate(pop.projections):
+            if edge.delay:
+                raise error(
+                    f"population {pop.name!r}, projection {k} (from {edge.source_name!r}) has "
+                    f"delay {edge.delay} steps; TTFS coding times shortcuts by depth and takes no "
+                    "projection delays: set delay=0 (random_graph(..., align_delays=False))"
+                )
+
+
 def population_depths(network: Network) -> list[int]:
     """Depth ``d(n)`` of every population: one more than its deepest source (the input: 0).
 
@@ -198,10 +220,12 @@ def graph_plan(network: Network, dt: float | None = None) -> tuple[float, list[T
 
     Level ``k`` has length ``T_k`` (:func:`level_windows`, rounded up to ``dt``) and the levels are
     laid end to end; a population of depth ``k`` codes in ``[t_max(k-1), t_max(k)]`` with
-    thresholds ``T_k / tau_c - D``. Returns ``(t_max(0), layers)``. Projection delays (steps of
-    the rate-coding clock) are not used: TTFS re-times shortcuts by depth instead.
+    thresholds ``T_k / tau_c - D``. Returns ``(t_max(0), layers)``. A projection with a delay
+    (steps of the rate-coding clock) is refused (:func:`check_no_delays`): TTFS re-times
+    shortcuts by depth instead.
     """
     coding = ttfs_coding(network)
+    check_no_delays(network)
     pops = network.populations
     depths = population_depths(network)
     starts, lens = window_bounds(

@@ -19,7 +19,12 @@ from lif_bridge.ann import iter_ann
 from lif_bridge.convert.normalize import as_calibration_array
 from lif_bridge.errors import ConversionError
 from lif_bridge.network import Network
-from lif_bridge.ttfs.coding import TtfsCoding, level_windows, population_depths
+from lif_bridge.ttfs.coding import (
+    TtfsCoding,
+    check_no_delays,
+    level_windows,
+    population_depths,
+)
 
 __all__ = ["DEFAULT_SAFETY", "DEFAULT_TAU_C", "convert_ttfs"]
 
@@ -109,8 +114,9 @@ def convert_ttfs(
     Raises
     ------
     ConversionError
-        No calibration data, a hidden layer without ReLU, a bad option, or windows that do not
-        fit in ``time_budget`` (the layer that overflows it named).
+        No calibration data, a hidden layer without ReLU, a projection with a delay, a bad
+        option, or windows that do not fit in ``time_budget`` (the layer that overflows it
+        named).
     """
     if calibration is None:
         raise ConversionError(
@@ -125,6 +131,7 @@ def convert_ttfs(
         )
     tau_c = _check_positive(tau_c, "tau_c (s)")
     budget = None if time_budget is None else _check_positive(time_budget, "time_budget (s)")
+    check_no_delays(raw, ConversionError)
     pops = raw.populations
     for pop in pops[:-1]:
         if pop.ann_activation != "relu":

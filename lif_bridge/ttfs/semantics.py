@@ -90,8 +90,9 @@ error from :func:`lif_bridge.ttfs.coding.layer_plan`):
   exact for the same reason a chain is; the decoded outputs equal the ANN's ReLU graph.
 * Conversion stores each population's calibrated window ``T_n``; the levels are formed when
   the network is lowered (on a grid, each level ``T_k`` is rounded up to whole steps, so every
-  re-timing delay is a whole number of steps). A projection's ``delay`` (steps of the
-  rate-coding clock) is not used: depth alone sets the timing. A chain is the graph whose
+  re-timing delay is a whole number of steps). Depth alone sets the timing: a projection
+  with a ``delay`` (steps of the rate-coding clock) is refused, naming it, at conversion and
+  lowering (:func:`lif_bridge.ttfs.coding.check_no_delays`). A chain is the graph whose
   population ``n`` has depth ``n + 1``: the same windows as above.
 
 Discrete time (clock-driven backends)

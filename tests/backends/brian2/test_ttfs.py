@@ -7,6 +7,7 @@ import pytest
 
 from lif_bridge import Conv2d, Dense, Flatten, MaxPool2d, Network, ann_forward
 from lif_bridge.ttfs import convert_ttfs, simulate_ttfs
+from lif_bridge.ttfs.cli import run_payload
 
 pytestmark = pytest.mark.brian2
 
@@ -83,6 +84,12 @@ def test_grid_mode_equals_discrete_reference(small: tuple[Network, np.ndarray]) 
     ref = simulate_ttfs(net, x, dt=dt)
     assert _spike_time_error(res.spike_times, ref.spike_times) < TIME_TOLERANCE
     np.testing.assert_allclose(res.output, ref.output, atol=1e-12)
+    # lif-bridge run --json: spikes per neuron (counted from the monitors too) and SynOps
+    ann = ann_forward(net, x, max_rate=1.0)
+    got, want = run_payload(net, res, ann, None), run_payload(net, ref, ann, None)
+    assert got["max_spikes_per_neuron"] == 1.0 == res.info["max_spikes_per_neuron"]
+    for key in ("mean_spikes_per_neuron", "synops_per_sample", "input_spikes_per_sample"):
+        assert got[key] == pytest.approx(want[key], rel=1e-12) and got[key] > 0, key
 
 
 @pytest.mark.slow  # one C++ compilation, ~3 minutes on two cores

@@ -7,6 +7,7 @@ import pytest
 
 from lif_bridge import Conv2d, Dense, Flatten, MaxPool2d, Network, agreement, ann_forward
 from lif_bridge.ttfs import convert_ttfs, simulate_ttfs
+from lif_bridge.ttfs.cli import run_payload
 
 pytestmark = pytest.mark.lava
 
@@ -42,6 +43,14 @@ def test_float_model_equals_reference_grid(small: tuple[Network, np.ndarray]) ->
     for layer, counts in res.info["spikes_per_sample"].items():
         np.testing.assert_array_equal(counts, ref.spike_counts(layer).sum(axis=1))
     assert res.latency_steps == ref.latency_steps
+    for layer, t in ref.spike_times.items():  # grid times (inf: silent), rounding aside
+        np.testing.assert_allclose(res.spike_times[layer], t, rtol=0, atol=1e-15)
+    # lif-bridge run --json: spikes per neuron and SynOps from the recorded times and counts
+    ann = ann_forward(net, x, max_rate=1.0)
+    got, want = run_payload(net, res, ann, None), run_payload(net, ref, ann, None)
+    assert got["max_spikes_per_neuron"] == 1.0 == res.info["max_spikes_per_neuron"]
+    for key in ("mean_spikes_per_neuron", "synops_per_sample", "input_spikes_per_sample"):
+        assert got[key] == pytest.approx(want[key], rel=1e-12) and got[key] > 0, key
 
 
 def test_fixed_point_model_is_close(small: tuple[Network, np.ndarray]) -> None:

@@ -174,3 +174,22 @@ def test_convert_summary_lists_every_projection_of_a_graph(tmp_path: Path) -> No
     assert row["type"] == "Conv2d+Identity"
     assert row["synapses"] > row["neurons"]  # the conv's synapses plus one per unit
     assert "readout latency" in text
+
+
+def test_projection_delays_are_refused_naming_the_projection() -> None:
+    # align_delays: the shortcut stem -> b waits 1 rate-coding step; TTFS re-times by depth
+    delayed = _raw_graph(0, "identity_skip2")
+    nodes = list(delayed.nodes)
+    b = nodes[2]
+    nodes[2] = dataclasses.replace(
+        b, projections=(b.projections[0], dataclasses.replace(b.projections[1], delay=1))
+    )
+    raw = Network(input_shape=delayed.input_shape, nodes=tuple(nodes))
+    message = r"^population 'b', projection 1 \(from 'stem'\) has delay 1 steps;.*set delay=0"
+    with pytest.raises(ConversionError, match=message):
+        convert_ttfs(raw, calibration=random_inputs(raw, 4))
+    # a TTFS network that gained a delay afterwards (e.g. edited, then saved) fails to lower
+    net = convert_ttfs(_raw_graph(0, "identity_skip2"), calibration=random_inputs(raw, 4))
+    edited = Network(input_shape=net.input_shape, nodes=tuple(nodes), metadata=net.metadata)
+    with pytest.raises(ValidationError, match=message):
+        simulate_ttfs(edited, random_inputs(raw, 1))
