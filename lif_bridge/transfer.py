@@ -96,6 +96,36 @@ def lif_rate(
     """
     w = np.asarray(weights, dtype=np.float64).ravel()
     f = np.broadcast_to(np.asarray(rates, dtype=np.float64).ravel(), w.shape)
+    _check_parameters(
+        w, f, g_l=g_l, c_m=c_m, v_th=v_th, v_reset=v_reset, i_bias=i_bias, duration=duration
+    )
+    if reset not in ("subtract", "zero"):
+        raise ValidationError(f"reset must be 'subtract' or 'zero', got {reset!r}")
+    _check_events(f, w, duration)
+    times, jumps = _event_times(f, w, duration)
+    jumps = jumps / c_m
+    m = _Membrane(
+        g_l=g_l, c_m=c_m, v_th=v_th, reset=reset, i_bias=i_bias, v_rest=v_rest, v_reset=v_reset
+    )
+    for t, a in zip(times.tolist(), jumps.tolist(), strict=False):
+        m.drift(t)
+        m.kick(a)
+    m.drift(duration)
+    return m.n / duration
+
+
+def _check_parameters(
+    w: np.ndarray,
+    f: np.ndarray,
+    *,
+    g_l: float,
+    c_m: float,
+    v_th: float,
+    v_reset: float,
+    i_bias: float,
+    duration: float,
+) -> None:
+    """Refuse non-finite values, then out-of-domain ones, with one line naming the parameter."""
     for name, val in (
         ("g_l", g_l),
         ("c_m", c_m),
@@ -116,51 +146,71 @@ def lif_rate(
     ):
         if bad:
             raise ValidationError(message)
-    if reset not in ("subtract", "zero"):
-        raise ValidationError(f"reset must be 'subtract' or 'zero', got {reset!r}")
-    _check_events(f, w, duration)
-    times, jumps = _event_times(f, w, duration)
-    jumps = jumps / c_m
-    v, t0, n = v_rest, 0.0, 0
-    leaky = g_l > 0
-    v_inf = v_rest + i_bias / g_l if leaky else math.nan
-    tau = c_m / g_l if leaky else math.inf
-    slope = i_bias / c_m
 
-    def fire() -> None:
-        nonlocal v, n
-        while v >= v_th:
-            n += 1
-            if reset == "subtract":
-                v -= v_th
+
+class _Membrane:
+    """Event-driven state of one neuron: potential ``v`` [V] at time ``t0`` [s], spikes ``n``.
+
+    Between input events ``C_m dv/dt = −g_l (v − v_rest) + i_bias``: with a leak,
+    ``v(t) = v_∞ + (v − v_∞) e^{−(t − t0)/τ}``, ``v_∞ = v_rest + i_bias/g_l``, ``τ = C_m/g_l``;
+    without, ``v(t) = v + (i_bias/C_m)(t − t0)``. Crossing ``v_th`` emits a spike and resets.
+    """
+
+    def __init__(
+        self,
+        *,
+        g_l: float,
+        c_m: float,
+        v_th: float,
+        reset: str,
+        i_bias: float,
+        v_rest: float,
+        v_reset: float,
+    ) -> None:
+        self.v, self.t0, self.n = v_rest, 0.0, 0
+        self.v_th, self.reset, self.v_reset = v_th, reset, v_reset
+        self.leaky = g_l > 0
+        self.v_inf = v_rest + i_bias / g_l if self.leaky else math.nan
+        self.tau = c_m / g_l if self.leaky else math.inf
+        self.slope = i_bias / c_m
+
+    def fire(self) -> None:
+        """Emit the spikes of ``v >= v_th``: subtract ``v_th`` per spike, or reset once."""
+        while self.v >= self.v_th:
+            self.n += 1
+            if self.reset == "subtract":
+                self.v -= self.v_th
             else:
-                v = v_reset
+                self.v = self.v_reset
                 break
 
-    def drift(t1: float) -> None:
-        """Advance from t0 to t1, emitting the spikes of crossings in between."""
-        nonlocal v, t0, n
+    def kick(self, jump: float) -> None:
+        """An input spike: ``v += w_i / C_m`` [V], then fire."""
+        self.v += jump
+        self.fire()
+
+    def _crossing(self) -> float:
+        """Time [s] the drift alone takes ``v`` up to ``v_th`` (``inf`` if never)."""
+        v, v_th, v_inf = self.v, self.v_th, self.v_inf
+        if self.leaky:
+            if v_inf >= v_th and v < v_th:
+                return self.t0 + self.tau * math.log((v - v_inf) / (v_th - v_inf))
+            return math.inf
+        return self.t0 + (v_th - v) / self.slope if self.slope > 0 and v < v_th else math.inf
+
+    def drift(self, t1: float) -> None:
+        """Advance from ``t0`` to ``t1``, emitting the spikes of crossings in between."""
         while True:
-            if leaky:
-                if v_inf >= v_th and v < v_th:
-                    t_cross = t0 + tau * math.log((v - v_inf) / (v_th - v_inf))
-                else:
-                    t_cross = math.inf
-            else:
-                t_cross = t0 + (v_th - v) / slope if slope > 0 and v < v_th else math.inf
+            t_cross = self._crossing()
             if t_cross > t1:
                 break
-            t0, v = t_cross, v_th
-            fire()
-        v = v_inf + (v - v_inf) * math.exp(-(t1 - t0) / tau) if leaky else v + slope * (t1 - t0)
-        t0 = t1
-
-    for t, a in zip(times.tolist(), jumps.tolist(), strict=False):
-        drift(t)
-        v += a
-        fire()
-    drift(duration)
-    return n / duration
+            self.t0, self.v = t_cross, self.v_th
+            self.fire()
+        if self.leaky:
+            self.v = self.v_inf + (self.v - self.v_inf) * math.exp(-(t1 - self.t0) / self.tau)
+        else:
+            self.v = self.v + self.slope * (t1 - self.t0)
+        self.t0 = t1
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ A window of ``T`` seconds counts whole spikes, so a regular train of rate ``f`` 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,34 +45,73 @@ def _rel_l2(measured: np.ndarray, expected: np.ndarray) -> float:
     return float(np.mean(num[ok] / den[ok]))
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What ERR sweeps (full run or ``--quick``)."""
+
+    durations: list[float]  # coding windows T [s]
+    n_rates: int  # random rates of the regular trains
+    n_images: int  # MNIST test images through the one-layer net
+    n_calib: int  # training images for the normalisation
+
+    @staticmethod
+    def of(ctx: Context) -> Settings:
+        return Settings(
+            durations=ctx.pick([0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0], [0.1, 1.0, 10.0]),
+            n_rates=ctx.pick(1_000, 200),
+            n_images=ctx.pick(200, 10),
+            n_calib=ctx.pick(10_000, 500),
+        )
+
+
 def run(ctx: Context) -> dict[str, Any]:
     """Run ERR; returns the result dict."""
     clock = Stopwatch()
     rng = np.random.default_rng(ctx.seed)
-    durations = ctx.pick([0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0], [0.1, 1.0, 10.0])
-    n_rates = ctx.pick(1_000, 200)
-    n_images = ctx.pick(200, 10)
-    n_calib = ctx.pick(10_000, 500)
+    s = Settings.of(ctx)
+    train = _train_errors(s, rng)
+    layer, lam = _layer_errors(s, ctx)
+    figs = _figures(ctx, s.durations, train, layer)
+    return {
+        "id": "ERR",
+        "title": "Rate error vs coding time (Fig. 18, Eq. 19–21)",
+        "settings": _settings_text(s, ctx, lam),
+        "table": _table(train, layer),
+        "figures": figs,
+        "data": {"train": train, "layer": layer},
+        "notes": [
+            "The network's error bound is not exactly 1/T: its inputs are quantised too and "
+            "the layer adds one step of latency; the table shows where it stays below.",
+        ],
+        "seconds": clock.seconds,
+    }
 
-    rates = rng.uniform(0.0, MAX_RATE, size=n_rates)
+
+def _train_errors(s: Settings, rng: np.random.Generator) -> list[dict[str, float]]:
+    """Rate errors of regular trains at ``n_rates`` random rates, one dict per window ``T``."""
+    rates = rng.uniform(0.0, MAX_RATE, size=s.n_rates)
     p = rates[None, :] * DT
     train: list[dict[str, float]] = []
-    for T in durations:
+    for T in s.durations:
         steps = round(T / DT)
         counts = RegularRate().encode(p, steps).sum(axis=1)[0]
         e = rate_error(counts, rates, steps * DT)
         e["T"] = T
         e["relative_l2"] = _rel_l2(counts / (steps * DT), rates)
         train.append(e)
+    return train
 
-    test = load_mnist("test", ctx.data_dir, limit=n_images)
-    calib = load_mnist("train", ctx.data_dir, limit=n_calib)
+
+def _layer_errors(s: Settings, ctx: Context) -> tuple[list[dict[str, float]], list[float]]:
+    """Rate errors of the one-layer IF net against the ANN, per window ``T``; and its ``λ``."""
+    test = load_mnist("test", ctx.data_dir, limit=s.n_images)
+    calib = load_mnist("train", ctx.data_dir, limit=s.n_calib)
     lam = normalized_factors("paper_mlp", calib.x, "max")
     full = paper_network("paper_mlp", factors=lam, max_rate=MAX_RATE)
     net = Network(input_shape=full.input_shape, layers=full.layers[:2], max_rate=MAX_RATE)
     expected = ann_activations(net, test.x, max_rate=MAX_RATE)["fc1"]
     layer: list[dict[str, float]] = []
-    for T in durations:
+    for T in s.durations:
         steps = round(T / DT)
         sim = Simulation(steps=steps, dt=DT, encoder=RegularRate(), max_rate=MAX_RATE)
         res = simulate(net, test.x, sim, ctx.backend, progress=ctx.progress)
@@ -79,8 +119,11 @@ def run(ctx: Context) -> dict[str, Any]:
         e["T"] = T
         e["relative_l2"] = _rel_l2(res.rates(), expected)
         layer.append(e)
+    return layer, lam
 
-    figs = _figures(ctx, durations, train, layer)
+
+def _table(train: list[dict[str, float]], layer: list[dict[str, float]]) -> list[dict[str, Any]]:
+    """The comparison table: the 1/T bound and the relative error, trains then the net."""
     table = [
         row(
             "regular trains: max |f − N/T| < 1/T for every T",
@@ -92,14 +135,7 @@ def run(ctx: Context) -> dict[str, Any]:
             min(e["within_bound"] for e in train),
         ),
     ]
-    for e in train:
-        table.append(
-            row(
-                f"regular trains, T = {e['T']:g} s: mean / max |f − N/T| [Hz] "
-                f"(1/T = {e['bound']:g})",
-                f"{e['mean']:.4f} / {e['max']:.4f}",
-            )
-        )
+    table += [_error_row("regular trains", e) for e in train]
     table.append(
         row(
             "regular trains, T = 10 s: relative L2 error",
@@ -108,14 +144,7 @@ def run(ctx: Context) -> dict[str, Any]:
             note="paper: < 1 %",
         )
     )
-    for e in layer:
-        table.append(
-            row(
-                f"one-layer IF net, T = {e['T']:g} s: mean / max |f − N/T| [Hz] "
-                f"(1/T = {e['bound']:g})",
-                f"{e['mean']:.4f} / {e['max']:.4f}",
-            )
-        )
+    table += [_error_row("one-layer IF net", e) for e in layer]
     table.append(
         row(
             "one-layer IF net: mean error below 1/T at every T",
@@ -130,33 +159,35 @@ def run(ctx: Context) -> dict[str, Any]:
             note="paper: < 1 % (MNIST)",
         )
     )
+    return table
+
+
+def _error_row(label: str, e: dict[str, float]) -> dict[str, Any]:
+    """One table row: mean / max ``|f − N/T|`` at one window, against ``1/T``."""
+    return row(
+        f"{label}, T = {e['T']:g} s: mean / max |f − N/T| [Hz] (1/T = {e['bound']:g})",
+        f"{e['mean']:.4f} / {e['max']:.4f}",
+    )
+
+
+def _settings_text(s: Settings, ctx: Context, lam: list[float]) -> dict[str, Any]:
+    """The settings block of the report."""
     return {
-        "id": "ERR",
-        "title": "Rate error vs coding time (Fig. 18, Eq. 19–21)",
-        "settings": {
-            "dt [s]": DT,
-            "windows T [s]": durations,
-            "regular trains": f"{n_rates} rates uniform in [0, {MAX_RATE:g}) Hz, numpy "
-            f"default_rng({ctx.seed})",
-            "one-layer IF network": "paper_mlp fc1 (784→600), Linear LIF C_m = V_th = 1, "
-            f"g_l = 0, weights / λ with λ = {lam[0]:.4f} (max over the first {n_calib:,} "
-            f"training images), regular coding f_max = {MAX_RATE:g} Hz, first {n_images} test "
-            "images; expected rates = the ANN view",
-            "errors": "absolute |f − N/T| [Hz] against 1/T; relative L2 = ‖f' − f‖₂/‖f‖₂",
-            "backend": ctx.backend,
-        },
-        "table": table,
-        "figures": figs,
-        "data": {"train": train, "layer": layer},
-        "notes": [
-            "The network's error bound is not exactly 1/T: its inputs are quantised too and "
-            "the layer adds one step of latency; the table shows where it stays below.",
-        ],
-        "seconds": clock.seconds,
+        "dt [s]": DT,
+        "windows T [s]": s.durations,
+        "regular trains": f"{s.n_rates} rates uniform in [0, {MAX_RATE:g}) Hz, numpy "
+        f"default_rng({ctx.seed})",
+        "one-layer IF network": "paper_mlp fc1 (784→600), Linear LIF C_m = V_th = 1, "
+        f"g_l = 0, weights / λ with λ = {lam[0]:.4f} (max over the first {s.n_calib:,} "
+        f"training images), regular coding f_max = {MAX_RATE:g} Hz, first {s.n_images} test "
+        "images; expected rates = the ANN view",
+        "errors": "absolute |f − N/T| [Hz] against 1/T; relative L2 = ‖f' − f‖₂/‖f‖₂",
+        "backend": ctx.backend,
     }
 
 
 def _figures(ctx: Context, durations: list, train: list, layer: list) -> list[str]:
+    """Fig. 18: absolute error against 1/T; the relative L2 error against the paper's 1 %."""
     out = ctx.out_dir
     T = np.asarray(durations, dtype=float)
     plots.plot_curves(

@@ -16,6 +16,7 @@ fan-out (TTFS: at most one spike per neuron; a zero costs nothing).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,7 @@ DT_RATE = 0.01
 
 
 def _rate_run(net: Any, x: np.ndarray, steps: int, ann: np.ndarray) -> dict[str, float]:
+    """The rate net for ``steps`` steps: agreement, SynOps, spikes per hidden neuron."""
     sim = Simulation(steps=steps, dt=DT_RATE, encoder=RegularRate(), readout=Readout(counts="all"))
     res = simulate(net, x, sim, "reference")
     inputs = sim.encode(net, x).sum(axis=1)
@@ -55,6 +57,7 @@ def _rate_run(net: Any, x: np.ndarray, steps: int, ann: np.ndarray) -> dict[str,
 
 
 def _ttfs_run(net: Any, x: np.ndarray, dt: float | None, ann: np.ndarray) -> dict[str, Any]:
+    """The TTFS net, exact (``dt=None``) or on a grid: agreement, SynOps, spikes, latency."""
     res = simulate_ttfs(net, x, dt=dt)
     spikes = res.spikes_per_neuron()
     return {
@@ -69,75 +72,41 @@ def _ttfs_run(net: Any, x: np.ndarray, dt: float | None, ann: np.ndarray) -> dic
     }
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What TTFS runs (full run or ``--quick``)."""
+
+    n_test: int  # MNIST test images
+    n_calib: int  # training images for the calibration
+    latencies: list[int]  # equal latencies L [steps]
+
+    @staticmethod
+    def of(ctx: Context) -> Settings:
+        return Settings(
+            n_test=ctx.pick(1_000, 60),
+            n_calib=ctx.pick(1_000, 200),
+            latencies=ctx.pick([25, 50, 100, 200, 300, 600], [25, 100]),
+        )
+
+
 def run(ctx: Context) -> dict[str, Any]:
     """Run TTFS vs rate; returns the result dict."""
     clock = Stopwatch()
-    n_test = ctx.pick(1_000, 60)
-    n_calib = ctx.pick(1_000, 200)
-    latencies = ctx.pick([25, 50, 100, 200, 300, 600], [25, 100])
-    test = load_mnist("test", ctx.data_dir, limit=n_test)
-    calib = load_mnist("train", ctx.data_dir, limit=n_calib)
+    s = Settings.of(ctx)
+    test = load_mnist("test", ctx.data_dir, limit=s.n_test)
+    calib = load_mnist("train", ctx.data_dir, limit=s.n_calib)
     x, y = test.x, np.asarray(test.y)
-
     rate_net = paper_network("paper_mlp", calibration=calib.x)
     ttfs_net = convert_ttfs(raw_network("paper_mlp"), calibration=calib.x)
     ann = ann_forward(ttfs_net, x, max_rate=1.0)
     exact = _ttfs_run(ttfs_net, x, None, ann)
-    rate: dict[int, dict[str, float]] = {}
-    grid: dict[int, dict[str, Any]] = {}
-    for steps in latencies:
-        rate[steps] = _rate_run(rate_net, x, steps, ann)
-        grid[steps] = _ttfs_run(ttfs_net, x, exact["latency_s"] / steps, ann)
-
-    figs = _figures(ctx, latencies, rate, grid, exact)
-    table = [
-        row(
-            f"TTFS exact: agreement with the ANN ({n_test:,} images)",
-            exact["agreement"],
-            paper=PAPER["agreement"],
-        ),
-        row("TTFS exact: max |readout − ANN output|", exact["max_error"]),
-        row(
-            "TTFS exact: ANN / SNN accuracy",
-            f"{accuracy(ann, y):.4f} / {accuracy(exact['predictions'], y):.4f}",
-        ),
-        row(
-            "TTFS: spikes per hidden neuron, mean / max",
-            f"{exact['spikes_mean']:.3f} / {exact['spikes_max']:g}",
-        ),
-        row("TTFS: readout latency [ms]", 1e3 * exact["latency_s"]),
-        row("TTFS: SynOps per sample", exact["synops"]),
-    ]
-    for steps in latencies:
-        g, r = grid[steps], rate[steps]
-        table.append(
-            row(
-                f"L = {steps} steps: agreement TTFS (grid, {g['latency_steps']} steps) / rate",
-                f"{g['agreement']:.4f} / {r['agreement']:.4f}",
-            )
-        )
-        table.append(
-            row(
-                f"L = {steps} steps: SynOps per sample TTFS / rate",
-                f"{g['synops']:.4g} / {r['synops']:.4g}",
-                note=f"spikes per hidden neuron: TTFS {g['spikes_mean']:.3f}, rate "
-                f"{r['spikes_mean']:.3f} (max {r['spikes_max']:g})",
-            )
-        )
+    rate, grid = _equal_latency_runs(s, rate_net, ttfs_net, x, ann, exact["latency_s"])
+    figs = _figures(ctx, s.latencies, rate, grid, exact)
     return {
         "id": "TTFS",
         "title": "Time-to-first-spike coding vs rate coding at equal latency (paper MLP)",
-        "settings": {
-            "network": "zoo paper_mlp (784-600-10, no bias), first "
-            f"{n_test:,} MNIST test images; calibration: first {n_calib:,} training images",
-            "TTFS": "Stanojevic et al. (2023): B1 neurons, windows = 1.5 × largest calibration "
-            "activation × tau_c, tau_c = 1 ms; grid runs with dt = exact latency / L",
-            "rate": f"Linear LIF, 99.9th-percentile normalisation, regular trains ≤ 100 Hz, "
-            f"dt = {DT_RATE} s, L steps",
-            "latencies L [steps]": latencies,
-            "backend": "reference",
-        },
-        "table": table,
+        "settings": _settings_text(s),
+        "table": _table(s, ann, y, exact, rate, grid),
         "figures": figs,
         "data": {
             "exact": {k: v for k, v in exact.items() if k != "predictions"},
@@ -158,6 +127,83 @@ def run(ctx: Context) -> dict[str, Any]:
     }
 
 
+def _equal_latency_runs(
+    s: Settings,
+    rate_net: Any,
+    ttfs_net: Any,
+    x: np.ndarray,
+    ann: np.ndarray,
+    latency_s: float,
+) -> tuple[dict[int, dict[str, float]], dict[int, dict[str, Any]]]:
+    """Per latency ``L``: the rate net run for ``L`` steps; TTFS on a grid ``dt = latency / L``."""
+    rate: dict[int, dict[str, float]] = {}
+    grid: dict[int, dict[str, Any]] = {}
+    for steps in s.latencies:
+        rate[steps] = _rate_run(rate_net, x, steps, ann)
+        grid[steps] = _ttfs_run(ttfs_net, x, latency_s / steps, ann)
+    return rate, grid
+
+
+def _table(
+    s: Settings,
+    ann: np.ndarray,
+    y: np.ndarray,
+    exact: dict[str, Any],
+    rate: dict[int, dict[str, float]],
+    grid: dict[int, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The comparison table: exact TTFS against the ANN, then TTFS vs rate per latency."""
+    table = [
+        row(
+            f"TTFS exact: agreement with the ANN ({s.n_test:,} images)",
+            exact["agreement"],
+            paper=PAPER["agreement"],
+        ),
+        row("TTFS exact: max |readout − ANN output|", exact["max_error"]),
+        row(
+            "TTFS exact: ANN / SNN accuracy",
+            f"{accuracy(ann, y):.4f} / {accuracy(exact['predictions'], y):.4f}",
+        ),
+        row(
+            "TTFS: spikes per hidden neuron, mean / max",
+            f"{exact['spikes_mean']:.3f} / {exact['spikes_max']:g}",
+        ),
+        row("TTFS: readout latency [ms]", 1e3 * exact["latency_s"]),
+        row("TTFS: SynOps per sample", exact["synops"]),
+    ]
+    for steps in s.latencies:
+        g, r = grid[steps], rate[steps]
+        table.append(
+            row(
+                f"L = {steps} steps: agreement TTFS (grid, {g['latency_steps']} steps) / rate",
+                f"{g['agreement']:.4f} / {r['agreement']:.4f}",
+            )
+        )
+        table.append(
+            row(
+                f"L = {steps} steps: SynOps per sample TTFS / rate",
+                f"{g['synops']:.4g} / {r['synops']:.4g}",
+                note=f"spikes per hidden neuron: TTFS {g['spikes_mean']:.3f}, rate "
+                f"{r['spikes_mean']:.3f} (max {r['spikes_max']:g})",
+            )
+        )
+    return table
+
+
+def _settings_text(s: Settings) -> dict[str, Any]:
+    """The settings block of the report."""
+    return {
+        "network": "zoo paper_mlp (784-600-10, no bias), first "
+        f"{s.n_test:,} MNIST test images; calibration: first {s.n_calib:,} training images",
+        "TTFS": "Stanojevic et al. (2023): B1 neurons, windows = 1.5 × largest calibration "
+        "activation × tau_c, tau_c = 1 ms; grid runs with dt = exact latency / L",
+        "rate": f"Linear LIF, 99.9th-percentile normalisation, regular trains ≤ 100 Hz, "
+        f"dt = {DT_RATE} s, L steps",
+        "latencies L [steps]": s.latencies,
+        "backend": "reference",
+    }
+
+
 def _figures(
     ctx: Context,
     latencies: list[int],
@@ -165,6 +211,7 @@ def _figures(
     grid: dict[int, dict[str, Any]],
     exact: dict[str, Any],
 ) -> list[str]:
+    """Agreement and SynOps of TTFS (grid, exact) and rate coding against the latency."""
     xs = [grid[s]["latency_steps"] for s in latencies]
     plots.plot_curves(
         ctx.out_dir / "ttfs_vs_rate.png",

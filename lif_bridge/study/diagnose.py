@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -166,6 +167,31 @@ def _saturation_advice(layers: list[dict[str, Any]]) -> list[str]:
     return advice
 
 
+@dataclass(frozen=True)
+class _Probe:
+    """Runs ``network`` on ``x`` for a window of ``n`` steps and scores it against the ANN."""
+
+    network: Network
+    x: np.ndarray
+    labels: np.ndarray | None
+    ann_out: np.ndarray  # the ANN's output rates [Hz]
+    dt: float
+    encoder: Encoder
+    backend: str
+
+    def sim(self, n: int) -> Simulation:
+        """The simulation of ``n`` steps, every layer's counts read out."""
+        return Simulation(steps=n, dt=self.dt, encoder=self.encoder, readout=Readout(counts="all"))
+
+    def run(self, n: int) -> Result:
+        """The result of ``n`` steps on ``x``."""
+        return _run(self.network, self.x, self.sim(n), self.backend)
+
+    def score(self, res: Result, n: int) -> dict[str, Any]:
+        """The curve point of ``res``: agreement, ties, accuracies, spikes per neuron."""
+        return _curve_point(res, self.ann_out, self.labels, n)
+
+
 def diagnose(
     network: Network,
     x: np.ndarray,
@@ -180,53 +206,22 @@ def diagnose(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Diagnose ``network`` on ``x`` (see the module docstring); returns the JSON payload."""
-    steps = sorted({int(s) for s in steps})
-    if not steps or steps[0] < 1:
-        raise ValidationError("diagnose: steps must be integers >= 1")
-    if not 0 < target <= 1:
-        raise ValidationError(f"diagnose: target agreement must be in (0, 1], got {target}")
+    steps = _checked_steps(steps, target)
     x = np.asarray(x)
     check_runs(network, steps, len(x), what="diagnose: steps")
     enc = encoder or RegularRate()
-
-    def sim_for(n: int) -> Simulation:
-        return Simulation(steps=n, dt=dt, encoder=enc, readout=Readout(counts="all"))
-
-    sim0 = sim_for(steps[-1])
+    sim0 = Simulation(steps=steps[-1], dt=dt, encoder=enc, readout=Readout(counts="all"))
     ann = ann_activations(network, x, max_rate=sim0.input_rate(network), units="rate")
-    ann_out = ann[network.output.name]
-    top2 = np.sort(ann_out, axis=1)[:, -2:] if ann_out.shape[1] > 1 else np.zeros((len(x), 2))
-    margins = top2[:, 1] - top2[:, 0]
-    curve, results = [], {}
-    bar = progress_bar(len(steps), "windows", enabled=progress, unit="T")
-    for n in steps:
-        res = _run(network, x, sim_for(n), backend)
-        results[n] = res
-        curve.append(_curve_point(res, ann_out, labels, n))
-        bar.update(1)
-    bar.close()
-    detail = results[steps[-1]]
+    probe = _Probe(network, x, labels, ann[network.output.name], dt, enc, backend)
+    margins = _margins(probe.ann_out)
+    curve, detail = _curve(probe, steps, progress)
     layers = _layer_figures(network, detail, ann, sim0, x)
-    same = detail.predictions() == np.argmax(ann_out, axis=1)
+    same = detail.predictions() == np.argmax(probe.ann_out, axis=1)
     near = ~same & (margins * sim0.duration < 1.0)
     kappa, predict = margin_model(margins, {c["steps"]: c["agreement"] for c in curve}, dt)
     suggested = suggest_steps(margins, kappa, dt, target)
-    tries: list[dict[str, Any]] = []
-    candidate = suggested
     cap = min(10 * steps[-1], current_limits().steps)  # longest window a check may run
-    for _ in range(max_tries if suggested is not None else 0):
-        if candidate > cap or not _within_limits(network, candidate, len(x)):
-            break
-        measured = next((c for c in curve + tries if c["steps"] == candidate), None)
-        if measured is None:
-            measured = _curve_point(
-                _run(network, x, sim_for(candidate), backend), ann_out, labels, candidate
-            )
-        measured = {**measured, "predicted": predict(candidate)}
-        tries.append(measured)
-        if measured["agreement"] >= target - 1e-12:
-            break
-        candidate = math.ceil(candidate * 1.5)
+    tries = _checks(probe, curve, suggested, predict, cap, max_tries, target)
     verified = next((t for t in tries if t["agreement"] >= target - 1e-12), None)
     return {
         "samples": len(x),
@@ -240,7 +235,7 @@ def diagnose(
         "disagreements": int((~same).sum()),
         "near_ties": int(near.sum()),
         "near_tie_samples": np.flatnonzero(near).tolist()[:50],
-        "snn_ties": int(agreement(detail.output_counts, ann_out).ties),
+        "snn_ties": int(agreement(detail.output_counts, probe.ann_out).ties),
         "margin_kappa_spikes": kappa,
         "suggested_steps": verified["steps"] if verified else None,
         "model_steps": suggested,
@@ -248,6 +243,63 @@ def diagnose(
         "check_cap_steps": cap,
         "saturation_advice": _saturation_advice(layers),
     }
+
+
+def _checked_steps(steps: Sequence[int], target: float) -> list[int]:
+    """The windows sorted and deduplicated; refuses windows < 1 and a target outside (0, 1]."""
+    out = sorted({int(s) for s in steps})
+    if not out or out[0] < 1:
+        raise ValidationError("diagnose: steps must be integers >= 1")
+    if not 0 < target <= 1:
+        raise ValidationError(f"diagnose: target agreement must be in (0, 1], got {target}")
+    return out
+
+
+def _margins(ann_out: np.ndarray) -> np.ndarray:
+    """Per sample, the ANN's top output minus the runner-up [Hz] (0 for a single output)."""
+    top2 = np.sort(ann_out, axis=1)[:, -2:] if ann_out.shape[1] > 1 else np.zeros((len(ann_out), 2))
+    return top2[:, 1] - top2[:, 0]
+
+
+def _curve(probe: _Probe, steps: list[int], progress: bool) -> tuple[list[dict[str, Any]], Result]:
+    """One curve point per window in ``steps``; and the result of the longest, for the detail."""
+    curve, results = [], {}
+    bar = progress_bar(len(steps), "windows", enabled=progress, unit="T")
+    for n in steps:
+        res = probe.run(n)
+        results[n] = res
+        curve.append(probe.score(res, n))
+        bar.update(1)
+    bar.close()
+    return curve, results[steps[-1]]
+
+
+def _checks(
+    probe: _Probe,
+    curve: list[dict[str, Any]],
+    suggested: int | None,
+    predict: Any,
+    cap: int,
+    max_tries: int,
+    target: float,
+) -> list[dict[str, Any]]:
+    """Check the suggested window by running it, ×1.5 until ``target`` (``max_tries``, ``cap``)."""
+    tries: list[dict[str, Any]] = []
+    if suggested is None:
+        return tries
+    candidate = suggested
+    for _ in range(max_tries):
+        if candidate > cap or not _within_limits(probe.network, candidate, len(probe.x)):
+            break
+        measured = next((c for c in curve + tries if c["steps"] == candidate), None)
+        if measured is None:
+            measured = probe.score(probe.run(candidate), candidate)
+        measured = {**measured, "predicted": predict(candidate)}
+        tries.append(measured)
+        if measured["agreement"] >= target - 1e-12:
+            break
+        candidate = math.ceil(candidate * 1.5)
+    return tries
 
 
 def _within_limits(network: Network, steps: int, samples: int) -> bool:

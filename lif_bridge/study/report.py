@@ -152,88 +152,99 @@ def write_sweep_report(
     if notes:
         lines += [notes, ""]
     lines += [f"{len(ok)} points finished, {len(failed)} failed.", ""]
-    figures = []
+    figures: list[Path] = []
     if ok:
         figures.append(_plot_vs_t(ok, keys, folder / "agreement_vs_T.png"))
         figures.append(_plot_cost(ok, keys, folder / "cost_vs_agreement.png"))
-        cols = [*keys, *(["steps"] if "steps" in varying(ok) else [])]
-        lines += [
-            "| "
-            + " | ".join(
-                [
-                    *cols,
-                    "agreement %",
-                    "ANN acc %",
-                    "SNN acc %",
-                    "ties",
-                    "spikes/neuron",
-                    "SynOps/sample",
-                    "wall s",
-                ]
-            )
-            + " |",
-            "|" + "---|" * (len(cols) + 7),
-        ]
-        for r in ok:
-            cells = [_fmt(r.get(k)) for k in cols] + [
-                _pct(r["agreement"]),
-                _pct(r.get("ann_accuracy")),
-                _pct(r.get("snn_accuracy")),
-                str(r["ties"]),
-                f"{r['spikes_per_neuron']:.3f}",
-                f"{r['synops']:.4g}",
-                f"{r['wall_s']:.2f}",
-            ]
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += _points_section(ok, keys)
     pairs = leak_vs_current(ok)
     if pairs:
         figures.append(_plot_leak(pairs, folder / "leak_vs_current.png"))
-        rest = [k for k in keys if k != "bias_mode"]
-        cols = [*rest, "steps"]
-        lines += [
-            "## Leak vs current (same other parameters)",
-            "",
-            "| "
-            + " | ".join(
-                [
-                    *cols,
-                    "agreement leak %",
-                    "agreement current %",
-                    "SNN acc leak %",
-                    "SNN acc current %",
-                ]
-            )
-            + " |",
-            "|" + "---|" * (len(cols) + 4),
-        ]
-        for p in pairs:
-            lines.append(
-                "| "
-                + " | ".join(
-                    [_fmt(p.get(k)) for k in cols]
-                    + [
-                        _pct(p["agreement_leak"]),
-                        _pct(p["agreement_current"]),
-                        _pct(p["snn_accuracy_leak"]),
-                        _pct(p["snn_accuracy_current"]),
-                    ]
-                )
-                + " |"
-            )
-        diff = [p["agreement_leak"] - p["agreement_current"] for p in pairs]
-        lines += [
-            "",
-            f"Mean agreement difference leak − current: {100 * np.mean(diff):+.2f} "
-            f"points (min {100 * min(diff):+.2f}, max {100 * max(diff):+.2f}).",
-            "",
-        ]
+        lines += _leak_section(pairs, keys)
     if failed:
-        lines += ["## Failed points", ""]
-        lines += [
-            f"- {setting_label(r, [k for k in PARAMETERS if k in r])}: {r.get('error')}"
-            for r in failed
-        ]
-        lines.append("")
+        lines += _failed_section(failed)
     lines += ["## Figures", ""] + [f"![{f.stem}]({f.name})" for f in figures] + [""]
     return atomic_write(folder / "report.md", "\n".join(lines))
+
+
+def _md_table(header: Sequence[str], body: Sequence[Sequence[str]]) -> list[str]:
+    """A Markdown table: the header line, the rule, one line per body row."""
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(cells) + " |" for cells in body),
+    ]
+
+
+def _points_section(ok: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> list[str]:
+    """The table of finished points: settings, agreement, accuracies, cost."""
+    cols = [*keys, *(["steps"] if "steps" in varying(ok) else [])]
+    header = [
+        *cols,
+        "agreement %",
+        "ANN acc %",
+        "SNN acc %",
+        "ties",
+        "spikes/neuron",
+        "SynOps/sample",
+        "wall s",
+    ]
+    body = [
+        [_fmt(r.get(k)) for k in cols]
+        + [
+            _pct(r["agreement"]),
+            _pct(r.get("ann_accuracy")),
+            _pct(r.get("snn_accuracy")),
+            str(r["ties"]),
+            f"{r['spikes_per_neuron']:.3f}",
+            f"{r['synops']:.4g}",
+            f"{r['wall_s']:.2f}",
+        ]
+        for r in ok
+    ]
+    return [*_md_table(header, body), ""]
+
+
+def _leak_section(pairs: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> list[str]:
+    """Leak against current bias at the same other parameters, and the mean difference."""
+    cols = [*(k for k in keys if k != "bias_mode"), "steps"]
+    header = [
+        *cols,
+        "agreement leak %",
+        "agreement current %",
+        "SNN acc leak %",
+        "SNN acc current %",
+    ]
+    body = [
+        [_fmt(p.get(k)) for k in cols]
+        + [
+            _pct(p["agreement_leak"]),
+            _pct(p["agreement_current"]),
+            _pct(p["snn_accuracy_leak"]),
+            _pct(p["snn_accuracy_current"]),
+        ]
+        for p in pairs
+    ]
+    diff = [p["agreement_leak"] - p["agreement_current"] for p in pairs]
+    return [
+        "## Leak vs current (same other parameters)",
+        "",
+        *_md_table(header, body),
+        "",
+        f"Mean agreement difference leak − current: {100 * np.mean(diff):+.2f} "
+        f"points (min {100 * min(diff):+.2f}, max {100 * max(diff):+.2f}).",
+        "",
+    ]
+
+
+def _failed_section(failed: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One line per failed point: its settings and its error."""
+    return [
+        "## Failed points",
+        "",
+        *(
+            f"- {setting_label(r, [k for k in PARAMETERS if k in r])}: {r.get('error')}"
+            for r in failed
+        ),
+        "",
+    ]

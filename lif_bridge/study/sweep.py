@@ -187,6 +187,36 @@ def run_sweep(
         Called with each row as it is stored.
     """
     x = np.asarray(x)
+    points = _checked_points(source, x, grid, defaults, calibration, shard_size, workers)
+    store = SweepStore(out, _manifest(source, x, grid, labels, calibration, data_name, shard_size))
+    todo = [p for p in points if not store.finished(p)]
+    if todo:
+        _execute(
+            store,
+            todo,
+            (source, x, labels, calibration, _shards(len(x), shard_size), backend_options),
+            (workers, threads, scheduler),
+            progress=progress,
+            on_row=on_row,
+        )
+    return SweepOutcome(
+        rows=store.table(points),
+        computed=len(todo),
+        reused=len(points) - len(todo),
+        folder=store.folder,
+    )
+
+
+def _checked_points(
+    source: Network,
+    x: np.ndarray,
+    grid: Mapping[str, Sequence[Any]],
+    defaults: Mapping[str, Any] | None,
+    calibration: np.ndarray | None,
+    shard_size: int,
+    workers: int | None,
+) -> list[dict[str, Any]]:
+    """The grid's points, after checking the sweep's arguments and sizes against the limits."""
     if not isinstance(shard_size, int) or shard_size < 1:
         raise ValidationError(f"shard_size must be an int >= 1, got {shard_size!r}")
     if workers is not None and workers < 0:
@@ -197,7 +227,20 @@ def run_sweep(
     check_runs(source, [int(p.get("steps", 300)) for p in points], len(x), what="grid: steps")
     if any(p.get("normalize", "none") != "none" for p in points) and calibration is None:
         raise ValidationError("normalisation needs calibration samples (calibration=...)")
-    manifest = {
+    return points
+
+
+def _manifest(
+    source: Network,
+    x: np.ndarray,
+    grid: Mapping[str, Sequence[Any]],
+    labels: np.ndarray | None,
+    calibration: np.ndarray | None,
+    data_name: str,
+    shard_size: int,
+) -> dict[str, Any]:
+    """What a sweep folder is for: the network, the data, the sharding and the grid."""
+    return {
         "network": fingerprint(source),
         "data": fingerprint(x, labels, calibration),
         "data_name": data_name,
@@ -205,35 +248,45 @@ def run_sweep(
         "shard_size": shard_size,
         "grids": [jsonable_grid(grid)],
     }
-    store = SweepStore(out, manifest)
-    todo = [p for p in points if not store.finished(p)]
-    reused = len(points) - len(todo)
-    shards = _shards(len(x), shard_size)
+
+
+def _execute(
+    store: SweepStore,
+    todo: list[dict[str, Any]],
+    work: tuple[Any, ...],
+    where: tuple[int | None, int | None, str | None],
+    *,
+    progress: bool,
+    on_row: RowHook | None,
+) -> None:
+    """Run the points ``todo`` in-process or on Dask, storing each row as it comes.
+
+    ``work`` is ``(source, x, labels, calibration, shards, backend_options)``; ``where`` is
+    ``(workers, threads, scheduler)``.
+    """
+    workers, threads, scheduler = where
+    n_samples = len(work[1])
 
     def keep(point: Mapping[str, Any], row: dict[str, Any]) -> None:
         store.add(point, row)
         if on_row is not None:
             on_row(store.rows[point_id(point)])
 
-    if todo:
-        run = _run_inprocess if workers == 0 and not scheduler else _run_dask
-        bars = (
-            progress_bar(len(todo), "points", enabled=progress, unit="point"),
-            progress_bar(len(todo) * len(x), "samples", enabled=progress, unit="sample"),
-        )
-        try:
-            args = (source, x, labels, calibration, todo, shards, backend_options, keep, bars)
-            if run is _run_dask:
-                with _client(workers, threads, scheduler) as client:
-                    _run_dask(client, *args)
-            else:
-                _run_inprocess(*args)
-        finally:
-            for bar in bars:
-                bar.close()
-    return SweepOutcome(
-        rows=store.table(points), computed=len(todo), reused=reused, folder=store.folder
+    bars = (
+        progress_bar(len(todo), "points", enabled=progress, unit="point"),
+        progress_bar(len(todo) * n_samples, "samples", enabled=progress, unit="sample"),
     )
+    try:
+        source, x, labels, calibration, shards, backend_options = work
+        args = (source, x, labels, calibration, todo, shards, backend_options, keep, bars)
+        if workers == 0 and not scheduler:
+            _run_inprocess(*args)
+        else:
+            with _client(workers, threads, scheduler) as client:
+                _run_dask(client, *args)
+    finally:
+        for bar in bars:
+            bar.close()
 
 
 def jsonable_grid(grid: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,15 +20,6 @@ from lif_bridge.cli.common import emit
 from lif_bridge.errors import ConversionError, ValidationError
 from lif_bridge.network import Dense, Network, Neurons
 from lif_bridge.network.io import save_network
-
-
-def _one_line(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1, err
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in err, err
-    return err
 
 
 @pytest.fixture
@@ -44,28 +36,28 @@ def _data(tmp_path: Path, x: np.ndarray) -> Path:
 
 
 def test_steps_in_exponent_notation_refused_with_an_estimate(
-    net_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    net_file: Path, tmp_path: Path, one_line: Callable[..., str]
 ) -> None:
     data = _data(tmp_path, np.full((2, 4), 0.5))
     assert main(["run", str(net_file), "--data", str(data), "--steps", "1e12"]) == 2
-    _one_line(capsys, "--steps = 1,000,000,000,000", "memory", "LIF_BRIDGE_LIMIT_")
+    one_line("--steps = 1,000,000,000,000", "memory", "LIF_BRIDGE_LIMIT_")
 
 
-def test_transfer_huge_rates_refused(capsys: pytest.CaptureFixture[str]) -> None:
+def test_transfer_huge_rates_refused(one_line: Callable[..., str]) -> None:
     code = main(["transfer", "--weights", "0.5", "--g-l", "1", "--rates", "1e12", "--json"])
     assert code == 2
-    _one_line(capsys, "rates", "input events", "LIF_BRIDGE_LIMIT_EVENTS")
+    one_line("rates", "input events", "LIF_BRIDGE_LIMIT_EVENTS")
 
 
 @pytest.mark.parametrize(
     ("x", "needle"), [(np.full((2, 4), 255.0), "divide by 255"), (np.full((2, 4), -0.5), "[-0.5")]
 )
 def test_inputs_outside_unit_interval_refused(
-    net_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], x: np.ndarray, needle: str
+    net_file: Path, tmp_path: Path, one_line: Callable[..., str], x: np.ndarray, needle: str
 ) -> None:
     data = _data(tmp_path, x)
     assert main(["run", str(net_file), "--data", str(data), "--steps", "5"]) == 2
-    _one_line(capsys, "inputs must lie in [0, 1]", needle, "--scale-inputs")
+    one_line("inputs must lie in [0, 1]", needle, "--scale-inputs")
 
 
 def test_scale_inputs_runs_uint8_images(
@@ -88,9 +80,9 @@ def test_scale_inputs_runs_uint8_images(
         ["map", "--weights", "0.5", "--bias=-1e308", "--c-m", "1e-300", "--v-th", "1e300"],
     ],
 )
-def test_overflow_refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_overflow_refused(argv: list[str], one_line: Callable[..., str]) -> None:
     assert main(argv) == 2
-    err = _one_line(capsys)
+    err = one_line()
     assert "g_l" in err or "bias" in err or "v_th" in err
 
 
@@ -105,19 +97,19 @@ def test_json_never_prints_infinity_or_nan(capsys: pytest.CaptureFixture[str]) -
 
 @pytest.mark.parametrize("value", ["0", "-1"])
 def test_batch_size_zero_or_negative_refused(
-    net_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+    net_file: Path, tmp_path: Path, one_line: Callable[..., str], value: str
 ) -> None:
     data = _data(tmp_path, np.full((2, 4), 0.5))
     argv = ["run", str(net_file), "--data", str(data), "--steps", "5", f"--batch-size={value}"]
     assert main(argv) == 2
-    _one_line(capsys, "batch_size (--batch-size) must be an int >= 1")
+    one_line("batch_size (--batch-size) must be an int >= 1")
 
 
-def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_are_one_line(one_line: Callable[..., str]) -> None:
     assert main(["run"]) == 2
-    _one_line(capsys, "lif-bridge run", "NET", "--help")
+    one_line("lif-bridge run", "NET", "--help")
     assert main(["run", "n.npz", "--steps", "many"]) == 2
-    _one_line(capsys, "--steps", "must be an integer")
+    one_line("--steps", "must be an integer")
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
@@ -199,7 +191,7 @@ def test_factory_without_weights_warns() -> None:
 
 @pytest.mark.parametrize("command", ["sweep", "diagnose"])
 def test_sweep_and_diagnose_refuse_huge_steps_before_any_work(
-    command: str, net_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    command: str, net_file: Path, tmp_path: Path, one_line: Callable[..., str]
 ) -> None:
     data = _data(tmp_path, np.full((2, 4), 0.5))
     out = tmp_path / "out"
@@ -207,7 +199,7 @@ def test_sweep_and_diagnose_refuse_huge_steps_before_any_work(
     argv += ["--grid", "steps=10,1000000000000", "--workers", "0"] if command == "sweep" else []
     argv += ["--steps", "16,1000000000000"] if command == "diagnose" else []
     assert main(argv) == 2
-    _one_line(capsys, "steps = 1", "1,000,000,000,000", "(2 runs)", "LIF_BRIDGE_LIMIT_STEPS")
+    one_line("steps = 1", "1,000,000,000,000", "(2 runs)", "LIF_BRIDGE_LIMIT_STEPS")
     assert not out.exists()
 
 
@@ -218,7 +210,7 @@ def test_output_folders_checked_before_any_work(
     target: str,
     net_file: Path,
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    one_line: Callable[..., str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = _data(tmp_path, np.full((2, 4), 0.5))
@@ -236,21 +228,21 @@ def test_output_folders_checked_before_any_work(
         argv = [command, str(net_file), "--data", str(data), "--out", str(out), "--no-progress"]
         argv += ["--grid", "steps=10", "--workers", "0"] if command == "sweep" else []
     assert main(argv) == 2
-    _one_line(capsys, "--out", "not a folder" if target != "read_only" else "cannot write in")
+    one_line("--out", "not a folder" if target != "read_only" else "cannot write in")
     assert not (locked / "out").exists()
 
 
 def test_sweep_threads_must_be_positive(
-    net_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    net_file: Path, tmp_path: Path, one_line: Callable[..., str]
 ) -> None:
     data = _data(tmp_path, np.full((2, 4), 0.5))
     argv = ["sweep", str(net_file), "--data", str(data), "--out", str(tmp_path / "s")]
     assert main([*argv, "--grid", "steps=10", "--workers", "0", "--threads", "0"]) == 2
-    _one_line(capsys, "--threads", ">= 1")
+    one_line("--threads", ">= 1")
 
 
 def test_convert_of_a_network_file_says_it_is_already_converted(
-    net_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    net_file: Path, tmp_path: Path, one_line: Callable[..., str]
 ) -> None:
     assert main(["convert", str(net_file), "-o", str(tmp_path / "again")]) == 2
-    _one_line(capsys, "net.npz", "already converted", "lif-bridge run")
+    one_line("net.npz", "already converted", "lif-bridge run")

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,39 +32,28 @@ def data_file(tmp_path: Path) -> Path:
     return path
 
 
-def _one_line(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
-    """The command's error: exactly one ``lif-bridge: error:`` line, no traceback."""
-    err = capsys.readouterr().err
-    errors = [ln for ln in err.splitlines() if ln.startswith("lif-bridge: error:")]
-    assert len(errors) == 1, err
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in err, err
-    return err
-
-
 def _run(net: Path, data: Path, *extra: str) -> int:
     return main(["run", str(net), "--data", str(data), "--steps", "5", "--no-progress", *extra])
 
 
 def test_save_over_the_network_is_refused(
-    net_file: Path, data_file: Path, capsys: pytest.CaptureFixture[str]
+    net_file: Path, data_file: Path, one_line: Callable[..., str]
 ) -> None:
     before = net_file.read_bytes()
     assert _run(net_file, data_file, "--save", str(net_file)) == 2
-    _one_line(capsys, "--save", "also an input")
+    one_line("--save", "also an input")
     assert net_file.read_bytes() == before
 
 
 def test_save_over_the_data_is_refused(
-    net_file: Path, data_file: Path, capsys: pytest.CaptureFixture[str]
+    net_file: Path, data_file: Path, one_line: Callable[..., str]
 ) -> None:
     assert _run(net_file, data_file, "--save", str(data_file)) == 2
-    _one_line(capsys, "also an input")
+    one_line("also an input")
 
 
 def test_save_to_a_directory_is_refused_before_the_run(
-    net_file: Path, data_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+    net_file: Path, data_file: Path, one_line: Callable[..., str], monkeypatch
 ) -> None:
     import lif_bridge.cli.run as run_cli
 
@@ -72,14 +62,14 @@ def test_save_to_a_directory_is_refused_before_the_run(
 
     monkeypatch.setattr(run_cli, "get_backend", no_run)
     assert _run(net_file, data_file, "--save", str(net_file.parent)) == 2
-    _one_line(capsys, "is a directory")
+    one_line("is a directory")
     (net_file.parent / "f").write_text("")
     assert _run(net_file, data_file, "--save", str(net_file.parent / "f" / "out.npz")) == 2
-    _one_line(capsys, "is not a directory")
+    one_line("is not a directory")
 
 
 def test_save_in_a_read_only_folder_is_refused(
-    net_file: Path, data_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+    net_file: Path, data_file: Path, one_line: Callable[..., str], monkeypatch
 ) -> None:
     ro = net_file.parent / "ro"
     ro.mkdir()
@@ -89,7 +79,7 @@ def test_save_in_a_read_only_folder_is_refused(
         monkeypatch.setattr(os, "access", lambda p, m: False if Path(p) == ro else real(p, m))
     try:
         assert _run(net_file, data_file, "--save", str(ro / "c.npz")) == 2
-        _one_line(capsys, "cannot write in", "ro")
+        one_line("cannot write in", "ro")
         assert list(ro.iterdir()) == []
     finally:
         ro.chmod(0o755)
@@ -126,7 +116,7 @@ def test_demo_writes_into_the_cache_not_the_current_folder(
 
 
 def test_demo_unknown_backend_fails_before_training(
-    monkeypatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    monkeypatch, one_line: Callable[..., str], tmp_path: Path
 ) -> None:
     import lif_bridge.cli.demo as demo
 
@@ -135,10 +125,10 @@ def test_demo_unknown_backend_fails_before_training(
 
     monkeypatch.setattr(demo, "_network", no_training)
     assert main(["demo", "--backend", "nest", "--out", str(tmp_path)]) == 2
-    _one_line(capsys, "'nest' is not registered", "reference")
+    one_line("'nest' is not registered", "reference")
 
 
-def test_convert_output_checked_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_convert_output_checked_first(tmp_path: Path, one_line: Callable[..., str]) -> None:
     """-o inside a file: refused before the model is loaded (no torch needed to see it)."""
     (tmp_path / "f").write_text("")
     code = main(
@@ -154,11 +144,11 @@ def test_convert_output_checked_first(tmp_path: Path, capsys: pytest.CaptureFixt
         ]
     )
     assert code == 2
-    _one_line(capsys, "-o/--output", "is not a directory")
+    one_line("-o/--output", "is not a directory")
 
 
 def test_convert_factory_without_weights_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, one_line: Callable[..., str]
 ) -> None:
     code = main(
         [
@@ -173,5 +163,5 @@ def test_convert_factory_without_weights_refused(
         ]
     )
     assert code == 2
-    _one_line(capsys, "--weights", "--factory-weights")
+    one_line("--weights", "--factory-weights")
     assert not (tmp_path / "n.npz").exists()

@@ -1,0 +1,31 @@
+"""Shared fixtures of the core tests: the CLI's one-line error contract."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+__all__ = ["one_line"]
+
+
+@pytest.fixture
+def one_line(capsys: pytest.CaptureFixture[str]) -> Callable[..., str]:
+    """Check the command's stderr: one ``lif-bridge: error:`` line naming every needle.
+
+    Returns ``check(*needles)``, which reads the captured stderr, asserts that it is exactly
+    one line, that line the ``lif-bridge: error:`` message, without a traceback, containing
+    every needle, and returns it.
+    """
+
+    def check(*needles: str) -> str:
+        err = capsys.readouterr().err
+        errors = [ln for ln in err.splitlines() if ln.startswith("lif-bridge: error:")]
+        assert len(errors) == 1, err
+        assert err.count("\n") == 1, err
+        assert "Traceback" not in err
+        for n in needles:
+            assert n in err, err
+        return err
+
+    return check
