@@ -15,15 +15,6 @@ from lif_bridge.testing import random_graph
 pytestmark = [pytest.mark.nir, pytest.mark.filterwarnings("ignore:NIR export")]
 
 
-def _one_line(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1, err
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in err, err
-    return err
-
-
 def test_export_then_convert_gives_the_network_back(tmp_path: Path, capsys) -> None:
     import nir
 
@@ -88,20 +79,20 @@ def _unknown_kind(path: Path) -> None:
         (_unknown_kind, "Quantum"),
     ],
 )
-def test_bad_nir_files_are_one_line_exit_2(tmp_path: Path, capsys, make, needle: str) -> None:
+def test_bad_nir_files_are_one_line_exit_2(tmp_path: Path, one_line, make, needle: str) -> None:
     path = tmp_path / "bad.nir"
     make(path)
     assert main(["convert", str(path), "-o", str(tmp_path / "out")]) == 2
-    _one_line(capsys, "bad.nir", needle)
+    one_line("bad.nir", needle)
     assert not (tmp_path / "out.npz").exists()
 
 
-def test_convert_nir_refuses_torch_options(tmp_path: Path, capsys) -> None:
+def test_convert_nir_refuses_torch_options(tmp_path: Path, one_line) -> None:
     path = tmp_path / "x.nir"
     path.write_bytes(b"")
     args = ["convert", str(path), "-o", str(tmp_path / "o"), "--normalize", "max"]
     assert main(args) == 2
-    _one_line(capsys, "--normalize")
+    one_line("--normalize")
 
 
 def test_foreign_graph_converts_and_runs(tmp_path: Path, capsys) -> None:
@@ -122,13 +113,13 @@ def test_foreign_graph_converts_and_runs(tmp_path: Path, capsys) -> None:
     assert out["samples"] == 3 and out["backend"] == "reference"
 
 
-def test_torch_convert_still_needs_input_shape(tmp_path: Path, capsys) -> None:
+def test_torch_convert_still_needs_input_shape(tmp_path: Path, one_line) -> None:
     args = ["convert", "lif_bridge.zoo:paper_mlp", "--factory-weights", "-o", str(tmp_path / "o")]
     assert main(args) == 2
-    _one_line(capsys, "--input-shape")
+    one_line("--input-shape")
 
 
-def test_convert_nir_import_options(tmp_path: Path, capsys) -> None:
+def test_convert_nir_import_options(tmp_path: Path, capsys, one_line) -> None:
     import nir
 
     n = 2
@@ -147,9 +138,9 @@ def test_convert_nir_import_options(tmp_path: Path, capsys) -> None:
     nir.write(tmp_path / "cuba.nir", graph)
     args = ["convert", str(tmp_path / "cuba.nir"), "-o", str(tmp_path / "c")]
     assert main(args) == 2
-    _one_line(capsys, "'syn' (CubaLIF)", "--nir-tau-syn-max")
+    one_line("'syn' (CubaLIF)", "--nir-tau-syn-max")
     assert main([*args, "--nir-tau-syn-max", "1e-3", "--nir-spike-dt", "1e-4"]) == 0
     torch_args = ["convert", "lif_bridge.zoo:paper_mlp", "--factory-weights", "-o", "x"]
     capsys.readouterr()
     assert main([*torch_args, "--input-shape", "784", "--nir-spike-dt", "1e-4"]) == 2
-    _one_line(capsys, "--nir-spike-dt apply to .nir graphs only")
+    one_line("--nir-spike-dt apply to .nir graphs only")
