@@ -36,6 +36,7 @@ __all__ = [
     "add_projection",
     "brian2_name",
     "edges",
+    "source_major",
 ]
 
 
@@ -98,6 +99,22 @@ class Projection:
         return [o.name for o in self.objects if isinstance(o, b2.Synapses)]
 
 
+def source_major(
+    pre: np.ndarray, post: np.ndarray, wts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The synapses sorted by source, then target index (the order they are created in).
+
+    The synapses of one spike are then contiguous in Brian2's arrays (``w``,
+    ``_synaptic_post``) and hit contiguous targets; a row-major (target-major) matrix puts a
+    source's synapses ``n_pre`` entries apart, one cache line each (the paper MLP's first layer
+    propagated 2-3x slower). The sums are unchanged: Brian2 queues the synapses of a step's
+    spikes source by source, in ascending source order, whatever their layout, so every target
+    adds its inputs in ascending source order either way.
+    """
+    order = np.lexsort((post, pre))
+    return pre[order], post[order], wts[order]
+
+
 def brian2_name(name: str) -> str:
     """A Brian2-safe identifier from a layer name."""
     out = re.sub(r"\W", "_", name)
@@ -155,6 +172,7 @@ def add_projection(
         raise ValidationError(f"{pop.name!r}, projection {k}: {exc}") from exc
     keep = coo.data != 0
     pre, post, wts = coo.col[keep], coo.row[keep], coo.data[keep]
+    pre, post, wts = source_major(pre, post, wts)
     name = f"{prefix}_synapses"
     if event == "":  # analog input: a summed jump every step
         if edge.delay:
