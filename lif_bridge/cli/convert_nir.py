@@ -11,7 +11,7 @@ from lif_bridge.errors import ConversionError
 __all__ = ["add_nir_args", "convert_nir", "refuse_nir_options"]
 
 #: Options of a torch conversion that a NIR graph (already spiking) cannot take.
-_TORCH_ONLY = ("weights", "calibrate_on", "g_l", "reset", "max_rate", "layer_rate")
+_TORCH_ONLY = ("weights", "calibrate_on", "g_l", "v_rest", "reset", "max_rate", "layer_rate")
 #: ``--nir-*`` options: the fields of lif_bridge.nir.NirImportOptions.
 _NIR_ONLY = ("nir_spike_dt", "nir_dt", "nir_tau_syn_max")
 

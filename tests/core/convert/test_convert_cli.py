@@ -62,6 +62,24 @@ def test_convert_text_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "does not run on inputs of shape (N, 1, 9, 9)" in capsys.readouterr().err
 
 
+def test_convert_v_rest_sets_the_initial_potential(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "net.npz"
+    args = ["convert", "lif_bridge.zoo:digits_mlp", "--weights", str(WEIGHTS)]
+    args += ["--input-shape", "1", "8", "8", "-o", str(out)]
+    assert main([*args, "--v-rest", "0.5"]) == 0
+    net = lb.load_network(out)
+    assert [float(p.neurons.v_rest) for p in net.populations] == [0.5, 0.5]
+    assert [float(p.neurons.g_l) for p in net.populations] == [0.0, 0.0]
+    capsys.readouterr()
+    for extra in (["--g-l", "0.5"], ["--bias-mode", "leak"]):
+        assert main([*args, "--v-rest", "0.5", *extra]) == 2
+        assert "--v-rest is the initial potential of neurons without a leak" in (
+            capsys.readouterr().err
+        )
+
+
 def test_installed_script(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "lif-bridge"
     assert exe.exists(), "the lif-bridge console script is not installed (pip install -e .)"
