@@ -32,6 +32,7 @@ import numpy as np
 from lif_bridge.semantics import NEVER_SPIKED
 
 __all__ = [
+    "block_phases",
     "conv_population",
     "csr_population",
     "dense_population",
@@ -305,3 +306,35 @@ def maxpool_gate(s, windows, out):  # type: ignore[no-untyped-def]
                             break
                     winner[u] = w
                 out[i, t, u] = st[w]
+
+
+@nb.njit(cache=True, parallel=True)
+def block_phases(
+    total, t0, v, last, d, v_inf, if_step, leaky, v_th, v_reset, subtract, refr, out, counts, trace
+):  # type: ignore[no-untyped-def]
+    """Phases A-D of a population over a block of ``L`` steps whose input jumps are known.
+
+    Parameters
+    ----------
+    total
+        Input jumps ``(L, batch, n)`` float64 [V] of steps ``t0 .. t0 + L - 1``.
+    t0
+        Index of the block's first step.
+    v, last
+        State ``(batch, n)``, updated in place: potentials [V] and step of the last spike
+        (int64; read only when ``refr > 0``).
+    d, v_inf, if_step, leaky, v_th, v_reset, subtract, refr
+        As in :func:`dense_population`.
+    out, counts, trace
+        Written: spikes ``(L, batch, n)`` uint8 (zeroed by the caller), counts ``(batch, n)``
+        int64 (accumulated), and ``v`` after each step into ``trace[:, t0 + l, :]``
+        (``(batch, T, n)``, or a zero-sized first axis: not recorded).
+    """
+    steps, b = total.shape[0], total.shape[1]
+    record = trace.shape[0] > 0
+    for i in nb.prange(b):
+        for n in range(steps):
+            _phases(v[i], total[n, i], t0 + n, last[i], d, v_inf, if_step, leaky, v_th, v_reset,
+                    subtract, refr, out[n, i], counts[i])  # fmt: skip
+            if record:
+                trace[i, t0 + n, :] = v[i]

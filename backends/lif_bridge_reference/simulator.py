@@ -11,6 +11,7 @@ function :func:`lif_bridge.step.step`.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from lif_bridge.network import Network, Simulation, check_inputs
 from lif_bridge.plan import NetworkPlan, PopulationPlan, lower
 from lif_bridge.progress import progress_bar
 from lif_bridge.semantics import never_spiked
+from lif_bridge_reference import kernels
 from lif_bridge_reference.ops import MaxPoolGate, SynapticOp
 
 __all__ = ["ReferenceProgram", "batch_size_for"]
@@ -79,9 +81,16 @@ class ReferenceProgram:
     """A network prepared for the reference simulator; runs any number of samples."""
 
     def __init__(
-        self, network: Network, simulation: Simulation, *, batch_size: int | None, memory_bytes: int
+        self,
+        network: Network,
+        simulation: Simulation,
+        *,
+        batch_size: int | None,
+        memory_bytes: int,
+        compiled: bool = False,
     ) -> None:
         self.network = network
+        self.compiled = compiled
         self.simulation = simulation
         self.plan: NetworkPlan = lower(network, simulation)
         self.count_layers = self.plan.count_layers
@@ -122,7 +131,9 @@ class ReferenceProgram:
         plan, b = self.plan, len(x)
         e = np.ascontiguousarray(plan.encode(x, start).transpose(1, 0, 2))  # (steps, batch, n_in)
         pops = plan.populations
-        runs = [_PopRun(pop, ops, b) for pop, ops in zip(pops, self.ops, strict=True)]
+        runs = [
+            _PopRun(pop, ops, b, self.compiled) for pop, ops in zip(pops, self.ops, strict=True)
+        ]
         traces = {
             name: np.empty((b, plan.steps, self.network.population(name).size))
             for name in self.trace_layers
@@ -144,8 +155,10 @@ class ReferenceProgram:
 class _PopRun:
     """The state of one population over a batch, advanced one block of steps at a time."""
 
-    def __init__(self, pop: PopulationPlan, ops: list[SynapticOp], batch: int) -> None:
-        self.pop, self.ops, self.b = pop, ops, batch
+    def __init__(
+        self, pop: PopulationPlan, ops: list[SynapticOp], batch: int, compiled: bool = False
+    ) -> None:
+        self.pop, self.ops, self.b, self.compiled = pop, ops, batch, compiled
         self.v = np.broadcast_to(pop.v_rest, (batch, pop.size)).copy()
         self.last = never_spiked((batch, pop.size)) if pop.refractory else None
         self.counts = np.zeros((batch, pop.size), dtype=np.int64)
@@ -189,10 +202,12 @@ class _PopRun:
             total = total + self._jumps(k, sources[k])
         L = total.shape[0]
         out = np.zeros((L, self.b, pop.size), dtype=np.uint8)
+        if self.compiled:
+            return self._block_compiled(t0, total, out, trace)
         v, last = self.v, self.last
         for n in range(L):
             step = t0 + n
-            if last is not None:  # A (non-refractory), B
+            if last is not None and pop.refractory:  # A (non-refractory), B
                 frozen = (step - last) < pop.refractory
                 v = np.where(frozen, v, _update(pop, v.copy()))
                 s = (v >= pop.v_th) & ~frozen
@@ -211,6 +226,34 @@ class _PopRun:
         self.v = v
         self.counts += out.sum(axis=0, dtype=np.int64)
         return out
+
+    def _block_compiled(
+        self, t0: int, total: np.ndarray, out: np.ndarray, trace: np.ndarray | None
+    ) -> np.ndarray:
+        """:meth:`block`'s phases A-D in the compiled :func:`kernels.block_phases`."""
+        pop = self.pop
+        if self.last is None:  # never read (no refractoriness), but the kernel's type needs it
+            self.last = never_spiked((self.b, pop.size))
+        last = self.last
+        kernel: Any = kernels.block_phases
+        kernel(
+            np.asarray(total, dtype=np.float64), t0, self.v, last, *self.consts,
+            pop.subtract, pop.refractory, out, self.counts,
+            np.empty((0, 0, 0)) if trace is None else trace,
+        )  # fmt: skip
+        return out
+
+    @property
+    def consts(self) -> tuple[np.ndarray, ...]:
+        """Per-neuron float64/bool constants of the kernel, contiguous, of the population's size."""
+        pop, n = self.pop, self.pop.size
+        return tuple(
+            np.ascontiguousarray(np.broadcast_to(a, (n,)), dtype=t)
+            for a, t in (
+                (pop.d, np.float64), (pop.v_inf, np.float64), (pop.if_step, np.float64),
+                (pop.leaky, np.bool_), (pop.v_th, np.float64), (pop.v_reset, np.float64),
+            )
+        )  # fmt: skip
 
 
 def _update(pop: PopulationPlan, v: np.ndarray) -> np.ndarray:
