@@ -10,8 +10,8 @@ function :func:`lif_bridge.step.step`.
 
 from __future__ import annotations
 
+import os
 import time
-from typing import Any
 
 import numpy as np
 
@@ -20,10 +20,13 @@ from lif_bridge.network import Network, Simulation, check_inputs
 from lif_bridge.plan import NetworkPlan, PopulationPlan, lower
 from lif_bridge.progress import progress_bar
 from lif_bridge.semantics import never_spiked
-from lif_bridge_reference import kernels
+from lif_bridge_reference.compiled import CompiledPopulation, CompiledRun
 from lif_bridge_reference.ops import MaxPoolGate, SynapticOp
 
-__all__ = ["ReferenceProgram", "batch_size_for"]
+__all__ = ["COMPILED_ENV", "ReferenceProgram", "batch_size_for", "compiled_default"]
+
+#: Environment variable: ``0`` makes the NumPy step path the default of :class:`ReferenceProgram`.
+COMPILED_ENV = "LIF_BRIDGE_REFERENCE_COMPILED"
 
 #: Target size of one population-state array per batch: small enough to stay in cache, which
 #: matters more than BLAS efficiency for large (convolutional) populations.
@@ -77,8 +80,27 @@ def block_steps(network: Network, steps: int, batch: int, memory_bytes: int) -> 
     return int(max(1, min(steps, budget // max(batch * (spikes + work), 1))))
 
 
+def compiled_default() -> bool:
+    """Whether the compiled kernels run by default: unless ``$LIF_BRIDGE_REFERENCE_COMPILED=0``."""
+    return os.environ.get(COMPILED_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 class ReferenceProgram:
-    """A network prepared for the reference simulator; runs any number of samples."""
+    """A network prepared for the reference simulator; runs any number of samples.
+
+    Parameters
+    ----------
+    network, simulation
+        What to run.
+    batch_size
+        Samples per batch (``None``: :func:`batch_size_for` ``memory_bytes``).
+    memory_bytes
+        Working-set budget; also bounds the steps per block (:func:`block_steps`).
+    compiled
+        Run each population's block in the compiled kernels of :mod:`.fused` (the default,
+        unless :data:`COMPILED_ENV` is ``0``), or in NumPy, step by step (``False``: the literal
+        transcription of the step rule). Both give identical counts.
+    """
 
     def __init__(
         self,
@@ -87,10 +109,10 @@ class ReferenceProgram:
         *,
         batch_size: int | None,
         memory_bytes: int,
-        compiled: bool = False,
+        compiled: bool | None = None,
     ) -> None:
         self.network = network
-        self.compiled = compiled
+        self.compiled = compiled_default() if compiled is None else bool(compiled)
         self.simulation = simulation
         self.plan: NetworkPlan = lower(network, simulation)
         self.count_layers = self.plan.count_layers
@@ -98,6 +120,12 @@ class ReferenceProgram:
         self.batch_size = batch_size or batch_size_for(network, simulation, memory_bytes)
         self.block = block_steps(network, simulation.steps, self.batch_size, memory_bytes)
         self.ops = [[SynapticOp(proj) for proj in pop.projections] for pop in self.plan.populations]
+        self.prepared = (
+            [CompiledPopulation(pop, ops) for pop, ops in zip(self.plan.populations, self.ops,
+                                                               strict=True)]
+            if self.compiled
+            else None
+        )  # fmt: skip
 
     def run(self, x: np.ndarray, *, progress: bool = False, start_index: int = 0) -> Result:
         """Simulate samples ``x`` ``(samples, *input_shape)``; see :class:`lif_bridge.Result`."""
@@ -119,7 +147,11 @@ class ReferenceProgram:
             dt=self.simulation.dt,
             backend="reference",
             seconds=time.perf_counter() - t0,
-            info={"batch_size": self.batch_size, "block_steps": self.block},
+            info={
+                "batch_size": self.batch_size,
+                "block_steps": self.block,
+                "compiled": self.compiled,
+            },
         )
 
     def close(self) -> None:
@@ -131,9 +163,11 @@ class ReferenceProgram:
         plan, b = self.plan, len(x)
         e = np.ascontiguousarray(plan.encode(x, start).transpose(1, 0, 2))  # (steps, batch, n_in)
         pops = plan.populations
-        runs = [
-            _PopRun(pop, ops, b, self.compiled) for pop, ops in zip(pops, self.ops, strict=True)
-        ]
+        runs: list[_PopRun] | list[CompiledRun] = (
+            [CompiledRun(p, b) for p in self.prepared]
+            if self.prepared is not None
+            else [_PopRun(pop, ops, b) for pop, ops in zip(pops, self.ops, strict=True)]
+        )
         traces = {
             name: np.empty((b, plan.steps, self.network.population(name).size))
             for name in self.trace_layers
@@ -155,10 +189,8 @@ class ReferenceProgram:
 class _PopRun:
     """The state of one population over a batch, advanced one block of steps at a time."""
 
-    def __init__(
-        self, pop: PopulationPlan, ops: list[SynapticOp], batch: int, compiled: bool = False
-    ) -> None:
-        self.pop, self.ops, self.b, self.compiled = pop, ops, batch, compiled
+    def __init__(self, pop: PopulationPlan, ops: list[SynapticOp], batch: int) -> None:
+        self.pop, self.ops, self.b = pop, ops, batch
         self.v = np.broadcast_to(pop.v_rest, (batch, pop.size)).copy()
         self.last = never_spiked((batch, pop.size)) if pop.refractory else None
         self.counts = np.zeros((batch, pop.size), dtype=np.int64)
@@ -202,8 +234,6 @@ class _PopRun:
             total = total + self._jumps(k, sources[k])
         L = total.shape[0]
         out = np.zeros((L, self.b, pop.size), dtype=np.uint8)
-        if self.compiled:
-            return self._block_compiled(t0, total, out, trace)
         v, last = self.v, self.last
         for n in range(L):
             step = t0 + n
@@ -226,34 +256,6 @@ class _PopRun:
         self.v = v
         self.counts += out.sum(axis=0, dtype=np.int64)
         return out
-
-    def _block_compiled(
-        self, t0: int, total: np.ndarray, out: np.ndarray, trace: np.ndarray | None
-    ) -> np.ndarray:
-        """:meth:`block`'s phases A-D in the compiled :func:`kernels.block_phases`."""
-        pop = self.pop
-        if self.last is None:  # never read (no refractoriness), but the kernel's type needs it
-            self.last = never_spiked((self.b, pop.size))
-        last = self.last
-        kernel: Any = kernels.block_phases
-        kernel(
-            np.asarray(total, dtype=np.float64), t0, self.v, last, *self.consts,
-            pop.subtract, pop.refractory, out, self.counts,
-            np.empty((0, 0, 0)) if trace is None else trace,
-        )  # fmt: skip
-        return out
-
-    @property
-    def consts(self) -> tuple[np.ndarray, ...]:
-        """Per-neuron float64/bool constants of the kernel, contiguous, of the population's size."""
-        pop, n = self.pop, self.pop.size
-        return tuple(
-            np.ascontiguousarray(np.broadcast_to(a, (n,)), dtype=t)
-            for a, t in (
-                (pop.d, np.float64), (pop.v_inf, np.float64), (pop.if_step, np.float64),
-                (pop.leaky, np.bool_), (pop.v_th, np.float64), (pop.v_reset, np.float64),
-            )
-        )  # fmt: skip
 
 
 def _update(pop: PopulationPlan, v: np.ndarray) -> np.ndarray:
