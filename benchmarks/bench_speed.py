@@ -1,10 +1,10 @@
 """The reference backend against SpikingJelly 2.0 and the dense-GEMM limit (prints; not a test).
 
 One run prints everything side by side (issue 11): for each net and each ``T``, the reference
-backend's compiled kernels (``lif_bridge_reference.layerwise``: one population over all steps at
-a time, the layout the backend is moving to) and SpikingJelly's throughput [sample-steps/s] with
-1 and 2 threads (torch threads for SpikingJelly; numba and BLAS threads for the reference), the
-ratio of the best of each, ``--step-loop`` the step-by-step simulator too, and the
+backend's default path (``get_backend("reference")``: its compiled kernels, one population over
+a block of steps at a time) and SpikingJelly's throughput [sample-steps/s] with 1 and 2 threads
+(torch threads for SpikingJelly; numba and BLAS threads for the reference), the ratio of the
+best of each, ``--step-loop`` the backend's NumPy fallback (``compiled=False``) too, and the
 bound that dense float64 GEMM at the rates measured in the same run puts on a simulator that does
 every layer's multiply-accumulates densely (conv-shaped GEMM for convolutions, MLP-shaped GEMM for
 dense layers).
@@ -44,7 +44,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
-from lif_bridge_reference.layerwise import simulate_layerwise
 
 import lif_bridge as lb
 from lif_bridge.data import load_mnist
@@ -204,7 +203,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--budget", type=float, default=20.0, help="seconds per configuration")
     parser.add_argument(
-        "--step-loop", action="store_true", help="also time the step-by-step simulator (slow)"
+        "--step-loop", action="store_true", help="also time the NumPy fallback (compiled=False)"
     )
     parser.add_argument("--sj-mib", type=float, default=512.0, help="SpikingJelly chunk memory")
     args = parser.parse_args()
@@ -260,24 +259,26 @@ def measure(
     trains = np.ascontiguousarray(trains.transpose(1, 0, 2)).reshape(t, len(x), 1, 28, 28)
     widest = max(p.size for p in net.populations)
     chunk = max(1, min(len(x), int(args.sj_mib * 2**20 / (4 * t * widest * 3))))
-    program = lb.get_backend("reference").lower(net, sim)
+    program = lb.get_backend("reference").lower(net, sim)  # the default path: compiled
+    numpy_path = lb.get_backend("reference", compiled=False).lower(net, sim)
     work, reps, budget = len(x) * t, args.repeats, args.budget
     ref, sj, loop = [], [], []
-    simulate_layerwise(net, sim, x[:2])  # compile (or load) the kernels outside the timing
+    program.run(x[:2])  # compile (or load) the kernels outside the timing
     for k in threads:
         with threadpool_limits(k):
             _set_numba_threads(k)
-            ref.append(median_rate(lambda: simulate_layerwise(net, sim, x), work, reps, budget))
+            ref.append(median_rate(lambda: program.run(x), work, reps, budget))
             if args.step_loop:
-                loop.append(median_rate(lambda: program.run(x), work, 1, 0.0))
+                loop.append(median_rate(lambda: numpy_path.run(x), work, 1, 0.0))
         torch.set_num_threads(k)
         sj.append(median_rate(sj_runner(snn, trains, chunk), work, reps, budget))
     best = [max(float(r.split()[0].replace(",", "")) for r in col) for col in (ref, sj)]
-    counts = simulate_layerwise(net, sim, x)[net.output.name]
-    if args.step_loop:  # the kernels give the step loop's very counts
-        same = np.array_equal(counts, program.run(x).output_counts)
+    counts = program.run(x).output_counts
+    if args.step_loop:  # the kernels give the NumPy step path's very counts
+        same = np.array_equal(counts, numpy_path.run(x).output_counts)
         loop.append("same counts" if same else "COUNTS DIFFER")
     program.close()
+    numpy_path.close()
     agree = lb.agreement(counts, lb.ann_forward(net, x, max_rate=RATE))
     ratio, of_bound = f"{best[0] / best[1]:.2f}x", f"{best[0] / bound:.2f}"
     return [*ref, *sj, ratio, of_bound, f"{agree.fraction:.3f}", *loop]

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import typed, types
 
 from lif_bridge.plan import PopulationPlan
 from lif_bridge.semantics import never_spiked
@@ -23,16 +22,60 @@ from lif_bridge_reference.ops import SynapticOp
 
 __all__ = ["CompiledPopulation", "CompiledRun"]
 
-_I1 = types.int64[::1]
-_F1 = types.float64[::1]
+#: Below this many neuron-steps per block a kernel runs in the calling thread (no thread wake-up).
+SERIAL_BELOW = 200_000
 
 
-def _typed(items: list[np.ndarray], kind: Any) -> Any:
-    """A numba typed list of ``items`` (``kind``: the item type, for an empty list)."""
-    out = typed.List.empty_list(kind)
-    for a in items:
-        out.append(a)
-    return out
+class _Packer:
+    """Concatenates synapse arrays into one int64 and one float64 array, returning offsets."""
+
+    def __init__(self) -> None:
+        self.ints: list[np.ndarray] = []
+        self.floats: list[np.ndarray] = []
+        self.n_ints = self.n_floats = 0
+
+    def int_(self, a: np.ndarray) -> int:
+        """Append ``a`` (as int64) to the int array; its offset there."""
+        self.ints.append(np.asarray(a, dtype=np.int64).ravel())
+        self.n_ints += self.ints[-1].size
+        return self.n_ints - self.ints[-1].size
+
+    def float_(self, a: np.ndarray) -> int:
+        """Append ``a`` (as float64) to the float array; its offset there."""
+        self.floats.append(np.asarray(a, dtype=np.float64).ravel())
+        self.n_floats += self.floats[-1].size
+        return self.n_floats - self.floats[-1].size
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The concatenated ``(ints, floats)`` (never empty, for the kernel's types)."""
+        ints = np.concatenate(self.ints) if self.ints else np.zeros(1, np.int64)
+        floats = np.concatenate(self.floats) if self.floats else np.zeros(1)
+        return ints, floats
+
+
+def _meta_row(kind: int, z_off: int, n_in: int, arrays: Any, pack: _Packer) -> list[int]:
+    """A projection's row of ``meta`` (:func:`lif_bridge_reference.fused.population_block`)."""
+    if kind == fused.DENSE:
+        rest = [pack.float_(arrays[0])]
+    elif kind == fused.CSR:
+        rest = [pack.int_(arrays[0]), pack.int_(arrays[1]), pack.float_(arrays[2])]
+    else:
+        c: ConvForm = arrays
+        pooled = c.ptr.size > 0
+        rest = [
+            pack.int_(c.ptr) if pooled else -1,
+            pack.int_(c.idx) if pooled else -1,
+            pack.float_(c.val) if pooled else -1,
+            *(int(g) for g in c.geom),
+            pack.int_(c.pix_ptr),
+            pack.int_(c.pix_tap),
+            pack.int_(c.pix_out),
+            pack.float_(c.wb),
+            c.wb.shape[1],
+            c.wb.shape[2],
+        ]
+    row = [kind, z_off, n_in, *rest]
+    return row + [0] * (fused.META_COLUMNS - len(row))
 
 
 class CompiledPopulation:
@@ -55,30 +98,16 @@ class CompiledPopulation:
             [np.ascontiguousarray(g.windows, dtype=np.int64) for g in pop.projections[k].gates]
             for k in range(len(pop.projections))
         ]
-        kinds, slots = [], []
-        dense: list[np.ndarray] = []
-        csr: list[tuple[np.ndarray, ...]] = []
-        conv: list[ConvForm] = []
+        pack, rows, z_off = _Packer(), [], 0
+        self.kinds: list[int] = []
         for k in self.spiking:
-            kind, arrays = form_of(pop.projections[k], pop.c_m, pop.shape)
-            kinds.append(kind)
-            buckets: dict[int, list[Any]] = {fused.DENSE: dense, fused.CSR: csr, fused.CONV: conv}
-            bucket = buckets[kind]
-            slots.append(len(bucket))
-            bucket.append(arrays)
-        self.kinds = [int(k) for k in kinds]
-        self.args = (
-            np.array(kinds, dtype=np.int64),
-            np.array(slots, dtype=np.int64),
-            _typed([a[0] for a in dense], types.float64[:, ::1]),
-            _typed([a[0] for a in csr], _I1),
-            _typed([a[1] for a in csr], _I1),
-            _typed([a[2] for a in csr], _F1),
-            *(_typed([getattr(c, f) for c in conv], t) for f, t in (
-                ("ptr", _I1), ("idx", _I1), ("val", _F1), ("geom", _I1), ("pix_ptr", _I1),
-                ("pix_tap", _I1), ("pix_out", _I1), ("wb", types.float64[:, :, ::1]),
-            )),
-        )  # fmt: skip
+            proj = pop.projections[k]
+            kind, arrays = form_of(proj, pop.c_m, pop.shape)
+            self.kinds.append(kind)
+            rows.append(_meta_row(kind, z_off, proj.n_in, arrays, pack))
+            z_off += proj.n_in
+        self.meta = np.array(rows, dtype=np.int64).reshape(len(rows), fused.META_COLUMNS)
+        self.ints, self.floats = pack.arrays()
 
 
 class CompiledRun:
@@ -105,7 +134,9 @@ class CompiledRun:
         z = np.ascontiguousarray(source, dtype=np.uint8)
         for windows, (counts, winner) in zip(self.prepared.windows[k], self.gates[k], strict=True):
             gated = np.empty((z.shape[0], self.b, windows.shape[0]), dtype=np.uint8)
-            fused.gate_block(z, windows, counts, winner, gated)
+            small = z.shape[0] * z.shape[1] * z.shape[2] < SERIAL_BELOW
+            gate: Any = fused.gate_block_serial if small else fused.gate_block
+            gate(z, windows, counts, winner, gated)
             z = gated
         delay = self.pop.projections[k].delay
         if delay:
@@ -131,13 +162,19 @@ class CompiledRun:
         ``trace``, if given, ``(batch, T, size)``, receives ``v`` after every step.
         """
         prepared, L = self.prepared, sources[0].shape[0]
-        zs = _typed(
-            [self._arrived(k, sources[k]) for k in prepared.spiking], types.uint8[:, :, ::1]
-        )
+        arrived = [self._arrived(k, sources[k]) for k in prepared.spiking]
+        if len(arrived) == 1:
+            z = arrived[0]
+        elif arrived:
+            z = np.concatenate(arrived, axis=2)
+        else:
+            z = np.zeros((L, self.b, 0), dtype=np.uint8)
         out = np.empty((L, self.b, self.pop.size), dtype=np.uint8)
-        kernel: Any = fused.population_block
+        serial = L * self.b * self.pop.size < SERIAL_BELOW
+        kernel: Any = fused.population_block_serial if serial else fused.population_block
         kernel(
-            zs, *prepared.args, self._constant(sources), t0, self.v, self.last, *prepared.consts,
+            z, prepared.meta, prepared.ints, prepared.floats, self._constant(sources), t0,
+            self.v, self.last, *prepared.consts,
             self.pop.subtract, self.pop.refractory, out, self.counts,
             np.empty((0, 0, 0)) if trace is None else trace,
         )  # fmt: skip

@@ -31,7 +31,20 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["CONV", "CSR", "DENSE", "gate_block", "population_block"]
+__all__ = [
+    "A0",
+    "CONV",
+    "CSR",
+    "DENSE",
+    "KIND",
+    "META_COLUMNS",
+    "N_IN",
+    "Z_OFF",
+    "gate_block",
+    "gate_block_serial",
+    "population_block",
+    "population_block_serial",
+]
 
 #: Synapse forms of a projection (``kinds`` of :func:`population_block`).
 DENSE, CSR, CONV = 0, 1, 2
@@ -69,19 +82,35 @@ def _phases(v, acc, t, last, d, v_inf, if_step, leaky, v_th, v_reset, subtract, 
         s[j] = spike
 
 
+#: Columns of a projection's row in ``meta`` (:func:`population_block`).
+KIND, Z_OFF, N_IN = 0, 1, 2
+#: DENSE: ``W.T / C_m`` ``(n_in, n)`` at ``floats[A0:]``. CSR: ``indptr`` (relative) at
+#: ``ints[A0:]``, ``indices`` at ``ints[A1:]``, ``data`` at ``floats[A2:]``. CONV: see
+#: :class:`lif_bridge_reference.forms.ConvForm` (``A0 = -1``: no pooling before it).
+A0 = 3
+META_COLUMNS = A0 + 13
+
+
 @nb.njit(cache=True, inline="always")
-def _conv_step(z, ptr, idx, val, geom, pix_ptr, pix_tap, pix_out, wb, mid, acc_cl, acc):  # type: ignore[no-untyped-def]
-    """Add one step's convolution jumps of input ``z`` to ``acc`` (average pooling first)."""
-    n_mid, hw_in, n_ch, group_in = geom[0], geom[1], geom[2], geom[3]
-    og = wb.shape[2]
+def _conv_step(z, m, ints, floats, mid, acc_cl, acc):  # type: ignore[no-untyped-def]
+    """Add one step's convolution jumps of input ``z`` to ``acc`` (average pooling first).
+
+    ``m`` is the projection's ``meta`` row: ``A0..A2`` the pooling CSR (``A0 = -1``: none),
+    ``A3`` units read, ``A4`` pixels per input channel, ``A5`` output channels, ``A6`` input
+    channels per group, ``A7..A9`` the tap table, ``A10`` the weights ``(C_in, taps, og)``,
+    ``A11`` taps, ``A12`` output channels per group.
+    """
+    n_mid, hw_in, n_ch, group_in = m[A0 + 3], m[A0 + 4], m[A0 + 5], m[A0 + 6]
+    pp, pt, po, wo, taps, og = m[A0 + 7], m[A0 + 8], m[A0 + 9], m[A0 + 10], m[A0 + 11], m[A0 + 12]
     n = acc.size
     n_pix = n // n_ch
-    if ptr.size > 0:  # the linear stages, source unit -> pooled units
+    if m[A0] >= 0:  # the linear stages, source unit -> pooled units
+        ptr, idx, val = m[A0], m[A0 + 1], m[A0 + 2]
         mid[:n_mid] = 0.0
         for k in range(z.size):
             if z[k]:
-                for p in range(ptr[k], ptr[k + 1]):
-                    mid[idx[p]] += val[p]
+                for p in range(ints[ptr + k], ints[ptr + k + 1]):
+                    mid[ints[idx + p]] += floats[val + p]
     else:
         for k in range(n_mid):
             mid[k] = z[k]
@@ -92,43 +121,76 @@ def _conv_step(z, ptr, idx, val, geom, pix_ptr, pix_tap, pix_out, wb, mid, acc_c
             c = u // hw_in
             q = u - c * hw_in
             base = (c // group_in) * og
-            for m in range(pix_ptr[q], pix_ptr[q + 1]):
-                tap = pix_tap[m]
-                o0 = pix_out[m] * n_ch + base
+            row = wo + c * taps * og
+            for e in range(ints[pp + q], ints[pp + q + 1]):
+                w0 = row + ints[pt + e] * og
+                o0 = ints[po + e] * n_ch + base
                 for o in range(og):
-                    acc_cl[o0 + o] += wb[c, tap, o] * zu
+                    acc_cl[o0 + o] += floats[w0 + o] * zu
     for ch in range(n_ch):
         for px in range(n_pix):
             acc[ch * n_pix + px] += acc_cl[px * n_ch + ch]
 
 
+@nb.njit(cache=True, inline="always")
+def _sample(i, z, meta, ints, floats, const, t0, v, last, d, v_inf, if_step, leaky, v_th,
+            v_reset, subtract, refr, out, counts, trace):  # type: ignore[no-untyped-def]  # fmt: skip
+    """Sample ``i`` of :func:`population_block` over the block."""
+    steps, n = out.shape[0], out.shape[2]
+    scratch = 1
+    for k in range(meta.shape[0]):
+        if meta[k, KIND] == CONV:
+            scratch = max(scratch, meta[k, A0 + 3])
+    acc = np.empty(n)
+    acc_cl = np.empty(n)
+    mid = np.empty(scratch)
+    vi, li = v[i], last[i]
+    for t in range(steps):
+        if const.shape[0] > 0:
+            acc[:] = const[i]
+        else:
+            acc[:] = 0.0
+        for k in range(meta.shape[0]):
+            m = meta[k]
+            zk = z[t, i, m[Z_OFF] : m[Z_OFF] + m[N_IN]]
+            if m[KIND] == DENSE:
+                w0 = m[A0]
+                for u in range(zk.size):
+                    if zk[u]:
+                        row = w0 + u * n
+                        for j in range(n):
+                            acc[j] += floats[row + j]
+            elif m[KIND] == CSR:
+                ptr, idx, val = m[A0], m[A0 + 1], m[A0 + 2]
+                for u in range(zk.size):
+                    if zk[u]:
+                        for p in range(ints[ptr + u], ints[ptr + u + 1]):
+                            acc[ints[idx + p]] += floats[val + p]
+            else:
+                _conv_step(zk, m, ints, floats, mid, acc_cl, acc)
+        _phases(vi, acc, t0 + t, li, d, v_inf, if_step, leaky, v_th, v_reset, subtract, refr,
+                out[t, i], counts[i])  # fmt: skip
+        if trace.shape[0] > 0:
+            trace[i, t0 + t, :] = vi
+
+
 @nb.njit(cache=True, parallel=True)
-def population_block(
-    zs, kinds, slots, dense_w, csr_ptr, csr_idx, csr_val, pool_ptr, pool_idx, pool_val, geom,
-    pix_ptr, pix_tap, pix_out, conv_wb, const, t0, v, last, d, v_inf, if_step, leaky, v_th,
-    v_reset, subtract, refr, out, counts, trace,
-):  # type: ignore[no-untyped-def]  # fmt: skip
+def population_block(z, meta, ints, floats, const, t0, v, last, d, v_inf, if_step, leaky, v_th,
+                     v_reset, subtract, refr, out, counts, trace):  # type: ignore[no-untyped-def]  # fmt: skip
     """One population over a block of ``L`` steps, all its projections fused with phases A-D.
 
     Parameters
     ----------
-    zs
-        Typed list, one per spiking projection: what arrives in each step, ``(L, batch, n_in)``
-        uint8 0/1 (after the max-pool gates and the delay line).
-    kinds, slots
-        Per projection: its form (:data:`DENSE`, :data:`CSR`, :data:`CONV`) and its index in the
-        lists of that form.
-    dense_w
-        Typed list of ``(n_in, n)`` float64 ``W.T / C_m`` [V per spike].
-    csr_ptr, csr_idx, csr_val
-        Typed lists: the ``(n_in, n)`` CSR of ``W.T / C_m`` (input ``k``'s synapses are
-        ``csr_idx[ptr[k]:ptr[k+1]]`` with weights ``csr_val[...]``).
-    pool_ptr, pool_idx, pool_val, geom, pix_ptr, pix_tap, pix_out, conv_wb
-        Typed lists per convolution: its linear stages as a ``(n_src, n_mid)`` CSR (empty
-        ``ptr``: none), ``geom = (n_mid, H·W of its input, C_out, C_in / groups)``, the tap table
-        (input pixel ``q`` reaches output pixel ``pix_out[m]`` through tap ``pix_tap[m]`` for
-        ``m`` in ``pix_ptr[q]:pix_ptr[q+1]``) and ``wb[c, tap, o]`` [V per spike], the weight of
-        input channel ``c`` to output channel ``o`` of its group, over ``C_m``.
+    z
+        ``(L, batch, sum n_in)`` uint8 0/1: what each spiking projection delivers in each step
+        (after its max-pool gates and delay line), side by side along the last axis.
+    meta
+        ``(projections, META_COLUMNS)`` int64, one row per spiking projection: its form
+        (:data:`DENSE`, :data:`CSR`, :data:`CONV`), its columns in ``z`` (``Z_OFF``, ``N_IN``)
+        and the offsets of its arrays in ``ints`` and ``floats`` (see :data:`A0`).
+    ints, floats
+        The synapse arrays of every projection, concatenated (int64 indices, float64 weights
+        [V per spike], each divided by the target neuron's ``C_m``).
     const
         ``(batch, n)`` jumps added every step (the ConstantCurrent encoder's projection), or a
         zero-sized array: none.
@@ -146,44 +208,18 @@ def population_block(
         ``v`` after each step into ``trace[:, t0 + l, :]`` (``(batch, T, n)``, or a zero-sized
         array: not recorded).
     """
-    steps, b, n = out.shape
-    record = trace.shape[0] > 0
-    has_const = const.shape[0] > 0
-    scratch = 1
-    for s in range(len(geom)):
-        scratch = max(scratch, geom[s][0])
-    for i in nb.prange(b):
-        acc = np.empty(n)
-        acc_cl = np.empty(n)
-        mid = np.empty(scratch)
-        vi, li = v[i], last[i]
-        for t in range(steps):
-            if has_const:
-                acc[:] = const[i]
-            else:
-                acc[:] = 0.0
-            for k in range(len(zs)):
-                z = zs[k][t, i]
-                s = slots[k]
-                if kinds[k] == DENSE:
-                    w = dense_w[s]
-                    for u in range(z.size):
-                        if z[u]:
-                            for j in range(n):
-                                acc[j] += w[u, j]
-                elif kinds[k] == CSR:
-                    ptr, idx, val = csr_ptr[s], csr_idx[s], csr_val[s]
-                    for u in range(z.size):
-                        if z[u]:
-                            for p in range(ptr[u], ptr[u + 1]):
-                                acc[idx[p]] += val[p]
-                else:
-                    _conv_step(z, pool_ptr[s], pool_idx[s], pool_val[s], geom[s], pix_ptr[s],
-                               pix_tap[s], pix_out[s], conv_wb[s], mid, acc_cl, acc)  # fmt: skip
-            _phases(vi, acc, t0 + t, li, d, v_inf, if_step, leaky, v_th, v_reset, subtract, refr,
-                    out[t, i], counts[i])  # fmt: skip
-            if record:
-                trace[i, t0 + t, :] = vi
+    for i in nb.prange(out.shape[1]):
+        _sample(i, z, meta, ints, floats, const, t0, v, last, d, v_inf, if_step, leaky, v_th,
+                v_reset, subtract, refr, out, counts, trace)  # fmt: skip
+
+
+@nb.njit(cache=True)
+def population_block_serial(z, meta, ints, floats, const, t0, v, last, d, v_inf, if_step, leaky,
+                            v_th, v_reset, subtract, refr, out, counts, trace):  # type: ignore[no-untyped-def]  # fmt: skip
+    """:func:`population_block` in the calling thread (for small blocks)."""
+    for i in range(out.shape[1]):
+        _sample(i, z, meta, ints, floats, const, t0, v, last, d, v_inf, if_step, leaky, v_th,
+                v_reset, subtract, refr, out, counts, trace)  # fmt: skip
 
 
 @nb.njit(cache=True, parallel=True)
@@ -205,32 +241,45 @@ def gate_block(s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
     Only windows with a spike in the step are examined: the counts of the others do not change,
     and neither does their winner under the rule of :mod:`lif_bridge.semantics`.
     """
-    steps, b, n_in = s.shape
+    for i in nb.prange(s.shape[1]):
+        _gate_sample(i, s, windows, counts, winner, out)
+
+
+@nb.njit(cache=True)
+def gate_block_serial(s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
+    """:func:`gate_block` in the calling thread (for small blocks)."""
+    for i in range(s.shape[1]):
+        _gate_sample(i, s, windows, counts, winner, out)
+
+
+@nb.njit(cache=True, inline="always")
+def _gate_sample(i, s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
+    """Sample ``i`` of :func:`gate_block`."""
+    steps, n_in = s.shape[0], s.shape[2]
     n_out, k = windows.shape
-    for i in nb.prange(b):
-        c, win = counts[i], winner[i]
-        for t in range(steps):
-            st, o = s[t, i], out[t, i]
-            for unit in range(n_in):
+    c, win = counts[i], winner[i]
+    for t in range(steps):
+        st, o = s[t, i], out[t, i]
+        for unit in range(n_in):
+            if st[unit]:
+                c[unit] += 1
+        for u in range(n_out):
+            o[u] = 0
+            touched = False
+            top = -1
+            for m in range(k):
+                unit = windows[u, m]
                 if st[unit]:
-                    c[unit] += 1
-            for u in range(n_out):
-                o[u] = 0
-                touched = False
-                top = -1
+                    touched = True
+                if c[unit] > top:
+                    top = c[unit]
+            if not touched:
+                continue
+            w = win[u]
+            if w < 0 or c[w] != top:
                 for m in range(k):
-                    unit = windows[u, m]
-                    if st[unit]:
-                        touched = True
-                    if c[unit] > top:
-                        top = c[unit]
-                if not touched:
-                    continue
-                w = win[u]
-                if w < 0 or c[w] != top:
-                    for m in range(k):
-                        if c[windows[u, m]] == top:
-                            w = windows[u, m]
-                            break
-                    win[u] = w
-                o[u] = st[w]
+                    if c[windows[u, m]] == top:
+                        w = windows[u, m]
+                        break
+                win[u] = w
+            o[u] = st[w]
