@@ -222,36 +222,6 @@ def population_block_serial(z, meta, ints, floats, const, t0, v, last, d, v_inf,
                 v_reset, subtract, refr, out, counts, trace)  # fmt: skip
 
 
-@nb.njit(cache=True, parallel=True)
-def gate_block(s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
-    """The spiking max pool over a block of steps (incumbent keeps a tie; else the first maximum).
-
-    Parameters
-    ----------
-    s
-        Spikes ``(L, batch, n_in)`` uint8.
-    windows
-        ``(n_out, k)`` int64 input units of each window, in row-major window order.
-    counts, winner
-        State, updated in place: running counts ``(batch, n_in)`` int64 and each window's winner
-        ``(batch, n_out)`` int64 (``-1``: none yet).
-    out
-        Written: the passed spikes ``(L, batch, n_out)`` uint8.
-
-    Only windows with a spike in the step are examined: the counts of the others do not change,
-    and neither does their winner under the rule of :mod:`lif_bridge.semantics`.
-    """
-    for i in nb.prange(s.shape[1]):
-        _gate_sample(i, s, windows, counts, winner, out)
-
-
-@nb.njit(cache=True)
-def gate_block_serial(s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
-    """:func:`gate_block` in the calling thread (for small blocks)."""
-    for i in range(s.shape[1]):
-        _gate_sample(i, s, windows, counts, winner, out)
-
-
 @nb.njit(cache=True, inline="always")
 def _gate_sample(i, s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
     """Sample ``i`` of :func:`gate_block`."""
@@ -283,3 +253,33 @@ def _gate_sample(i, s, windows, counts, winner, out):  # type: ignore[no-untyped
                         break
                 win[u] = w
             o[u] = st[w]
+
+
+@nb.njit(cache=True, parallel=True)
+def gate_block(s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
+    """The spiking max pool over a block of steps (incumbent keeps a tie; else the first maximum).
+
+    Parameters
+    ----------
+    s
+        Spikes ``(L, batch, n_in)`` uint8.
+    windows
+        ``(n_out, k)`` int64 input units of each window, in row-major window order.
+    counts, winner
+        State, updated in place: running counts ``(batch, n_in)`` int64 and each window's winner
+        ``(batch, n_out)`` int64 (``-1``: none yet).
+    out
+        Written: the passed spikes ``(L, batch, n_out)`` uint8.
+
+    Only windows with a spike in the step are examined: the counts of the others do not change,
+    and neither does their winner under the rule of :mod:`lif_bridge.semantics`.
+    """
+    for i in nb.prange(s.shape[1]):
+        _gate_sample(i, s, windows, counts, winner, out)
+
+
+@nb.njit(cache=True)
+def gate_block_serial(s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
+    """:func:`gate_block` in the calling thread (for small blocks)."""
+    for i in range(s.shape[1]):
+        _gate_sample(i, s, windows, counts, winner, out)

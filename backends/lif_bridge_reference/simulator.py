@@ -1,11 +1,18 @@
-"""The reference simulator: the step rule of :mod:`lif_bridge.semantics`, batched in NumPy.
+"""The reference simulator: the step rule of :mod:`lif_bridge.semantics`, batched.
 
 It runs the plan of :func:`lif_bridge.plan.lower` population by population over a block of
 steps: a population's input in step ``n`` is its sources' spikes of step ``n`` (each weighted
-layer adds one step of latency), so once its sources have run the whole block, all its input
-jumps are one product per projection (``(steps·batch, n_in) @ (n_in, n_out)``) and only the
-element-wise phases A, B and D loop over the steps. Counts equal those of the step-by-step
-function :func:`lif_bridge.step.step`.
+layer adds one step of latency), so once its sources have run the whole block, the population
+runs the whole block too. Two paths, with identical counts (those of the step function
+:func:`lif_bridge.step.step`):
+
+* compiled (the default, :mod:`.compiled`): one numba kernel per population and block fuses
+  every projection's event-driven synaptic input with phases A-D, sample by sample in threads;
+* NumPy (``compiled=False`` or ``$LIF_BRIDGE_REFERENCE_COMPILED=0``, :class:`_PopRun`): all the
+  block's input jumps are one product per projection (``(steps·batch, n_in) @ (n_in, n_out)``)
+  and the element-wise phases A, B and D loop over the steps — the literal transcription.
+
+Memory is bounded by the batch size and the steps per block, both chosen from ``memory_bytes``.
 """
 
 from __future__ import annotations
