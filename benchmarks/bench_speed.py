@@ -263,7 +263,7 @@ def measure(
     numpy_path = lb.get_backend("reference", compiled=False).lower(net, sim)
     work, reps, budget = len(x) * t, args.repeats, args.budget
     ref, sj, loop = [], [], []
-    program.run(x[:2])  # compile (or load) the kernels outside the timing
+    program.run(x[:32])  # compile (or load) the serial and threaded kernels outside the timing
     for k in threads:
         with threadpool_limits(k):
             _set_numba_threads(k)
