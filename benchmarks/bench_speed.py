@@ -63,8 +63,8 @@ def load() -> str:
     return f"load {one:.2f} / {five:.2f} / {fifteen:.2f} on {os.cpu_count()} cores"
 
 
-def models(train_x: np.ndarray, train_y: np.ndarray) -> dict[str, object]:
-    """The four torch models: zoo nets with shipped weights, the others trained here (seeded)."""
+def models(train_x: np.ndarray, train_y: np.ndarray, names: list[str]) -> dict[str, object]:
+    """Torch models ``names``: zoo nets with shipped weights, the others trained here (seeded)."""
     import torch
     from torch import nn
 
@@ -111,12 +111,13 @@ def models(train_x: np.ndarray, train_y: np.ndarray) -> dict[str, object]:
             ]
         )
     )
-    return {
-        "paper_mlp": pretrained("paper_mlp"),
-        "mlp": fit(mlp),
-        "bn_cnn": fit(bn_cnn),
-        "paper_cnn": pretrained("paper_cnn"),
+    build = {
+        "paper_mlp": lambda: pretrained("paper_mlp"),
+        "mlp": lambda: fit(mlp),
+        "bn_cnn": lambda: fit(bn_cnn),
+        "paper_cnn": lambda: pretrained("paper_cnn"),
     }
+    return {name: build[name]() for name in names}
 
 
 def median_rate(run: Callable[[], object], work: int, repeats: int, budget: float) -> str:
@@ -228,7 +229,7 @@ def main() -> None:
     x = load_mnist("test", data_dir=args.data_dir, limit=args.samples).x
     if train.y is None:
         raise SystemExit("MNIST training labels missing")
-    zoo = models(train.x, train.y)
+    zoo = models(train.x, train.y, args.nets.split(","))
     rates = gemm_rates()
     print(
         "float64 GEMM [GFLOP/s]: "
