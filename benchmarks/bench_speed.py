@@ -1,10 +1,10 @@
 """The reference backend against SpikingJelly 2.0 and the dense-GEMM limit (prints; not a test).
 
 One run prints everything side by side (issue 11): for each net and each ``T``, the reference
-backend's compiled kernels (``lif_bridge_reference.layerwise``: one population over all steps at
-a time, the layout the backend is moving to) and SpikingJelly's throughput [sample-steps/s] with
-1 and 2 threads (torch threads for SpikingJelly; numba and BLAS threads for the reference), the
-ratio of the best of each, ``--step-loop`` the step-by-step simulator too, and the
+backend's default path (``get_backend("reference")``: its compiled kernels, one population over
+a block of steps at a time) and SpikingJelly's throughput [sample-steps/s] with 1 and 2 threads
+(torch threads for SpikingJelly; numba and BLAS threads for the reference), the ratio of the
+best of each, ``--step-loop`` the backend's NumPy fallback (``compiled=False``) too, and the
 bound that dense float64 GEMM at the rates measured in the same run puts on a simulator that does
 every layer's multiply-accumulates densely (conv-shaped GEMM for convolutions, MLP-shaped GEMM for
 dense layers).
@@ -28,6 +28,7 @@ Usage::
     python benchmarks/bench_speed.py [--samples 1000] [--steps 32,100,300] [--nets ...]
         [--repeats 3] [--budget 20] [--threads 1,2] [--data-dir DIR]
 
+``--clock cpu`` times CPU seconds of the process instead of wall seconds (see :data:`CLOCK`).
 Each figure is the median of up to ``--repeats`` runs (fewer once a configuration has used
 ``--budget`` seconds; the count is printed). The machine's load average is printed before and
 after each net. Needs torch and SpikingJelly (``pip install -e '.[bench]'``; SpikingJelly with
@@ -44,12 +45,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
-from lif_bridge_reference.layerwise import simulate_layerwise
 
 import lif_bridge as lb
 from lif_bridge.data import load_mnist
 
 DT, RATE = 0.01, 100.0
+
+#: The clock of every figure: wall time (default) or, with ``--clock cpu``, the process's CPU
+#: time summed over its threads (on a loaded machine it excludes the waits for a core; with two
+#: threads it is then CPU-seconds, not elapsed seconds).
+CLOCK: list[Callable[[], float]] = [time.perf_counter]
 
 
 def load() -> str:
@@ -58,8 +63,8 @@ def load() -> str:
     return f"load {one:.2f} / {five:.2f} / {fifteen:.2f} on {os.cpu_count()} cores"
 
 
-def models(train_x: np.ndarray, train_y: np.ndarray) -> dict[str, object]:
-    """The four torch models: zoo nets with shipped weights, the others trained here (seeded)."""
+def models(train_x: np.ndarray, train_y: np.ndarray, names: list[str]) -> dict[str, object]:
+    """Torch models ``names``: zoo nets with shipped weights, the others trained here (seeded)."""
     import torch
     from torch import nn
 
@@ -106,21 +111,22 @@ def models(train_x: np.ndarray, train_y: np.ndarray) -> dict[str, object]:
             ]
         )
     )
-    return {
-        "paper_mlp": pretrained("paper_mlp"),
-        "mlp": fit(mlp),
-        "bn_cnn": fit(bn_cnn),
-        "paper_cnn": pretrained("paper_cnn"),
+    build = {
+        "paper_mlp": lambda: pretrained("paper_mlp"),
+        "mlp": lambda: fit(mlp),
+        "bn_cnn": lambda: fit(bn_cnn),
+        "paper_cnn": lambda: pretrained("paper_cnn"),
     }
+    return {name: build[name]() for name in names}
 
 
 def median_rate(run: Callable[[], object], work: int, repeats: int, budget: float) -> str:
     """``work`` sample-steps / median wall time of up to ``repeats`` calls of ``run``."""
     times: list[float] = []
     while len(times) < repeats and (not times or sum(times) < budget):
-        t0 = time.perf_counter()
+        t0 = CLOCK[0]()
         run()
-        times.append(time.perf_counter() - t0)
+        times.append(CLOCK[0]() - t0)
     return f"{work / statistics.median(times):>9,.0f} ({len(times)})"
 
 
@@ -146,9 +152,9 @@ def gemm_rates(repeats: int = 5) -> dict[str, float]:
 
 
 def _timed(fn: Callable[..., object], *args: object) -> float:
-    t0 = time.perf_counter()
+    t0 = CLOCK[0]()
     fn(*args)
-    return time.perf_counter() - t0
+    return CLOCK[0]() - t0
 
 
 def dense_bound(net: lb.Network, rates: dict[str, float]) -> float:
@@ -204,10 +210,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--budget", type=float, default=20.0, help="seconds per configuration")
     parser.add_argument(
-        "--step-loop", action="store_true", help="also time the step-by-step simulator (slow)"
+        "--step-loop", action="store_true", help="also time the NumPy fallback (compiled=False)"
     )
     parser.add_argument("--sj-mib", type=float, default=512.0, help="SpikingJelly chunk memory")
+    parser.add_argument(
+        "--clock", choices=("wall", "cpu"), default="wall", help="cpu: process CPU time (loaded)"
+    )
     args = parser.parse_args()
+    if args.clock == "cpu":
+        CLOCK[0] = time.process_time
+    print(f"clock: {args.clock}")
     os.environ.setdefault("TQDM_DISABLE", "1")  # SpikingJelly's calibration progress bars
     steps = [int(s) for s in args.steps.split(",")]
     threads = [int(t) for t in args.threads.split(",")]
@@ -217,7 +229,7 @@ def main() -> None:
     x = load_mnist("test", data_dir=args.data_dir, limit=args.samples).x
     if train.y is None:
         raise SystemExit("MNIST training labels missing")
-    zoo = models(train.x, train.y)
+    zoo = models(train.x, train.y, args.nets.split(","))
     rates = gemm_rates()
     print(
         "float64 GEMM [GFLOP/s]: "
@@ -260,24 +272,26 @@ def measure(
     trains = np.ascontiguousarray(trains.transpose(1, 0, 2)).reshape(t, len(x), 1, 28, 28)
     widest = max(p.size for p in net.populations)
     chunk = max(1, min(len(x), int(args.sj_mib * 2**20 / (4 * t * widest * 3))))
-    program = lb.get_backend("reference").lower(net, sim)
+    program = lb.get_backend("reference").lower(net, sim)  # the default path: compiled
+    numpy_path = lb.get_backend("reference", compiled=False).lower(net, sim)
     work, reps, budget = len(x) * t, args.repeats, args.budget
     ref, sj, loop = [], [], []
-    simulate_layerwise(net, sim, x[:2])  # compile (or load) the kernels outside the timing
+    program.run(x[:32])  # compile (or load) the serial and threaded kernels outside the timing
     for k in threads:
         with threadpool_limits(k):
             _set_numba_threads(k)
-            ref.append(median_rate(lambda: simulate_layerwise(net, sim, x), work, reps, budget))
+            ref.append(median_rate(lambda: program.run(x), work, reps, budget))
             if args.step_loop:
-                loop.append(median_rate(lambda: program.run(x), work, 1, 0.0))
+                loop.append(median_rate(lambda: numpy_path.run(x), work, 1, 0.0))
         torch.set_num_threads(k)
         sj.append(median_rate(sj_runner(snn, trains, chunk), work, reps, budget))
     best = [max(float(r.split()[0].replace(",", "")) for r in col) for col in (ref, sj)]
-    counts = simulate_layerwise(net, sim, x)[net.output.name]
-    if args.step_loop:  # the kernels give the step loop's very counts
-        same = np.array_equal(counts, program.run(x).output_counts)
+    counts = program.run(x).output_counts
+    if args.step_loop:  # the kernels give the NumPy step path's very counts
+        same = np.array_equal(counts, numpy_path.run(x).output_counts)
         loop.append("same counts" if same else "COUNTS DIFFER")
     program.close()
+    numpy_path.close()
     agree = lb.agreement(counts, lb.ann_forward(net, x, max_rate=RATE))
     ratio, of_bound = f"{best[0] / best[1]:.2f}x", f"{best[0] / bound:.2f}"
     return [*ref, *sj, ratio, of_bound, f"{agree.fraction:.3f}", *loop]

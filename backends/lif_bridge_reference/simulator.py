@@ -1,15 +1,23 @@
-"""The reference simulator: the step rule of :mod:`lif_bridge.semantics`, batched in NumPy.
+"""The reference simulator: the step rule of :mod:`lif_bridge.semantics`, batched.
 
 It runs the plan of :func:`lif_bridge.plan.lower` population by population over a block of
 steps: a population's input in step ``n`` is its sources' spikes of step ``n`` (each weighted
-layer adds one step of latency), so once its sources have run the whole block, all its input
-jumps are one product per projection (``(steps·batch, n_in) @ (n_in, n_out)``) and only the
-element-wise phases A, B and D loop over the steps. Counts equal those of the step-by-step
-function :func:`lif_bridge.step.step`.
+layer adds one step of latency), so once its sources have run the whole block, the population
+runs the whole block too. Two paths, with identical counts (those of the step function
+:func:`lif_bridge.step.step`):
+
+* compiled (the default, :mod:`.compiled`): one numba kernel per population and block fuses
+  every projection's event-driven synaptic input with phases A-D, sample by sample in threads;
+* NumPy (``compiled=False`` or ``$LIF_BRIDGE_REFERENCE_COMPILED=0``, :class:`_PopRun`): all the
+  block's input jumps are one product per projection (``(steps·batch, n_in) @ (n_in, n_out)``)
+  and the element-wise phases A, B and D loop over the steps — the literal transcription.
+
+Memory is bounded by the batch size and the steps per block, both chosen from ``memory_bytes``.
 """
 
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -19,9 +27,13 @@ from lif_bridge.network import Network, Simulation, check_inputs
 from lif_bridge.plan import NetworkPlan, PopulationPlan, lower
 from lif_bridge.progress import progress_bar
 from lif_bridge.semantics import never_spiked
+from lif_bridge_reference.compiled import CompiledPopulation, CompiledRun
 from lif_bridge_reference.ops import MaxPoolGate, SynapticOp
 
-__all__ = ["ReferenceProgram", "batch_size_for"]
+__all__ = ["COMPILED_ENV", "ReferenceProgram", "batch_size_for", "compiled_default"]
+
+#: Environment variable: ``0`` makes the NumPy step path the default of :class:`ReferenceProgram`.
+COMPILED_ENV = "LIF_BRIDGE_REFERENCE_COMPILED"
 
 #: Target size of one population-state array per batch: small enough to stay in cache, which
 #: matters more than BLAS efficiency for large (convolutional) populations.
@@ -75,13 +87,39 @@ def block_steps(network: Network, steps: int, batch: int, memory_bytes: int) -> 
     return int(max(1, min(steps, budget // max(batch * (spikes + work), 1))))
 
 
+def compiled_default() -> bool:
+    """Whether the compiled kernels run by default: unless ``$LIF_BRIDGE_REFERENCE_COMPILED=0``."""
+    return os.environ.get(COMPILED_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
 class ReferenceProgram:
-    """A network prepared for the reference simulator; runs any number of samples."""
+    """A network prepared for the reference simulator; runs any number of samples.
+
+    Parameters
+    ----------
+    network, simulation
+        What to run.
+    batch_size
+        Samples per batch (``None``: :func:`batch_size_for` ``memory_bytes``).
+    memory_bytes
+        Working-set budget; also bounds the steps per block (:func:`block_steps`).
+    compiled
+        Run each population's block in the compiled kernels of :mod:`.fused` (the default,
+        unless :data:`COMPILED_ENV` is ``0``), or in NumPy, step by step (``False``: the literal
+        transcription of the step rule). Both give identical counts.
+    """
 
     def __init__(
-        self, network: Network, simulation: Simulation, *, batch_size: int | None, memory_bytes: int
+        self,
+        network: Network,
+        simulation: Simulation,
+        *,
+        batch_size: int | None,
+        memory_bytes: int,
+        compiled: bool | None = None,
     ) -> None:
         self.network = network
+        self.compiled = compiled_default() if compiled is None else bool(compiled)
         self.simulation = simulation
         self.plan: NetworkPlan = lower(network, simulation)
         self.count_layers = self.plan.count_layers
@@ -89,6 +127,12 @@ class ReferenceProgram:
         self.batch_size = batch_size or batch_size_for(network, simulation, memory_bytes)
         self.block = block_steps(network, simulation.steps, self.batch_size, memory_bytes)
         self.ops = [[SynapticOp(proj) for proj in pop.projections] for pop in self.plan.populations]
+        self.prepared = (
+            [CompiledPopulation(pop, ops) for pop, ops in zip(self.plan.populations, self.ops,
+                                                               strict=True)]
+            if self.compiled
+            else None
+        )  # fmt: skip
 
     def run(self, x: np.ndarray, *, progress: bool = False, start_index: int = 0) -> Result:
         """Simulate samples ``x`` ``(samples, *input_shape)``; see :class:`lif_bridge.Result`."""
@@ -110,7 +154,11 @@ class ReferenceProgram:
             dt=self.simulation.dt,
             backend="reference",
             seconds=time.perf_counter() - t0,
-            info={"batch_size": self.batch_size, "block_steps": self.block},
+            info={
+                "batch_size": self.batch_size,
+                "block_steps": self.block,
+                "compiled": self.compiled,
+            },
         )
 
     def close(self) -> None:
@@ -122,7 +170,11 @@ class ReferenceProgram:
         plan, b = self.plan, len(x)
         e = np.ascontiguousarray(plan.encode(x, start).transpose(1, 0, 2))  # (steps, batch, n_in)
         pops = plan.populations
-        runs = [_PopRun(pop, ops, b) for pop, ops in zip(pops, self.ops, strict=True)]
+        runs: list[_PopRun] | list[CompiledRun] = (
+            [CompiledRun(p, b) for p in self.prepared]
+            if self.prepared is not None
+            else [_PopRun(pop, ops, b) for pop, ops in zip(pops, self.ops, strict=True)]
+        )
         traces = {
             name: np.empty((b, plan.steps, self.network.population(name).size))
             for name in self.trace_layers
@@ -192,7 +244,7 @@ class _PopRun:
         v, last = self.v, self.last
         for n in range(L):
             step = t0 + n
-            if last is not None:  # A (non-refractory), B
+            if last is not None and pop.refractory:  # A (non-refractory), B
                 frozen = (step - last) < pop.refractory
                 v = np.where(frozen, v, _update(pop, v.copy()))
                 s = (v >= pop.v_th) & ~frozen

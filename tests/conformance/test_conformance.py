@@ -8,7 +8,8 @@ pool, mixed; both reset modes; leak and bias current; per-layer and per-neuron p
 Three tiers:
 
 * the whole matrix (architecture × reset × encoder × seed, 32 cases) on the paths that build in
-  a second: the batched reference and Brian2 runtime with NumPy code generation;
+  a second: the batched reference (its default, compiled path), the reference's NumPy step path
+  (``compiled=False``) and Brian2 runtime with NumPy code generation;
 * Brian2 runtime with Cython code generation on the ``dense`` architecture over an orthogonal
   array of reset × encoder × seed (:data:`CYTHON_COVERING`; per-neuron parameters and
   refractoriness with odd seeds): the Cython code differs from the NumPy code only in its
@@ -37,6 +38,7 @@ from lif_bridge.testing import ARCHITECTURES, random_inputs, random_network
 
 FULL_MATRIX = [
     pytest.param("reference", {"batch_size": 2}, id="reference-batched"),
+    pytest.param("reference", {"compiled": False}, id="reference-numpy"),
     pytest.param("brian2", {"device": "runtime"}, marks=pytest.mark.brian2, id="brian2-numpy"),
 ]
 

@@ -4,8 +4,9 @@ The cases are the random graphs of :func:`lif_bridge.testing.random_graph` (iden
 skipping one or two weighted layers, a strided 1×1 projection shortcut, concatenation of two
 branches through average pooling and of three branches through spiking max pooling), both reset
 modes, both spiking encoders, per-layer and per-neuron parameters (with refractoriness), and
-aligned shortcut delays, on the reference (batched, blocked), Brian2 runtime (NumPy) and Lava
-(float). A backend that lowers graphs adds its variant to ``GRAPH_BACKENDS``.
+aligned shortcut delays, on the reference (compiled: batched, blocked; its NumPy path), Brian2
+runtime (NumPy) and Lava (float). A backend that lowers graphs adds its variant to
+``GRAPH_BACKENDS``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from lif_bridge.testing import GRAPHS, random_graph, random_inputs
 GRAPH_BACKENDS = [
     pytest.param("reference", {"batch_size": 2}, id="reference-batched"),
     pytest.param("reference", {"memory_gib": 1e-4}, id="reference-blocks"),
+    pytest.param("reference", {"compiled": False}, id="reference-numpy"),
     pytest.param("brian2", {"device": "runtime"}, marks=pytest.mark.brian2, id="brian2-numpy"),
     pytest.param("lava", {"precision": "float"}, marks=pytest.mark.lava, id="lava-float"),
 ]

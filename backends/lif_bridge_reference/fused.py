@@ -1,0 +1,285 @@
+r"""Compiled kernels of the reference backend: a population over a block of steps, and its gates.
+
+A population receives the spikes of its sources *in the same step* (phase C of
+:mod:`lif_bridge.semantics`) and nothing else depends on it within that step, so a feed-forward
+network (chain or graph) is simulated exactly one population at a time, in topological order:
+every source's train of a block of steps first, then the population over the block.
+:func:`population_block` fuses, for one sample and one step, the synaptic input of every
+incoming projection (event-driven: only the non-zero inputs are visited, cost ∝ active inputs ×
+fan-out) with phases A-D of every neuron:
+
+.. math::
+
+    A:\; v \leftarrow ((v - v_\infty) d) + v_\infty \text{ (leaky) or } v + I\,dt/C_m
+    \qquad B:\; s = v \ge v_{th}
+    \qquad C:\; v \leftarrow v + \textstyle\sum_i z_i W_{ji} / C_{m,j}
+    \qquad D:\; v \leftarrow v - v_{th} \text{ or } v_{reset}
+
+with the refractory rule of phase D (``(n - n_last) < R``: no update, no threshold, input
+dropped). Phases A-D are evaluated in the IEEE operations and order of the NumPy formulation
+(no fused multiply-add: numba's default, ``fastmath`` off), so potentials are bit-identical to it
+for the same jumps; a step's jumps are summed projection by projection, input by input in
+ascending order (the contract lets a backend sum the jumps of one step in any order).
+
+Samples of a batch run in parallel threads (``numba.prange``). Arrays are laid out
+``(steps, batch, units)``, as the simulator's blocks. The kernels write only the arrays they are
+given for output or state.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+__all__ = [
+    "A0",
+    "CONV",
+    "CSR",
+    "DENSE",
+    "KIND",
+    "META_COLUMNS",
+    "N_IN",
+    "Z_OFF",
+    "gate_block",
+    "gate_block_serial",
+    "population_block",
+    "population_block_serial",
+]
+
+#: Synapse forms of a projection (``kinds`` of :func:`population_block`).
+DENSE, CSR, CONV = 0, 1, 2
+
+
+@nb.njit(cache=True, inline="always")
+def _phases(v, acc, t, last, d, v_inf, if_step, leaky, v_th, v_reset, subtract, refr, s, count):  # type: ignore[no-untyped-def]
+    """Phases A-D of every neuron of one sample at step ``t``; ``acc`` holds this step's jumps."""
+    if refr > 0:
+        for j in range(v.size):
+            frozen = t - last[j] < refr
+            vj = v[j]
+            if not frozen:
+                vj = (vj - v_inf[j]) * d[j] + v_inf[j] if leaky[j] else vj + if_step[j]
+            spike = (not frozen) and vj >= v_th[j]
+            if spike:
+                last[j] = t
+            if t - last[j] >= refr:
+                vj = vj + acc[j]
+            if spike:
+                vj = vj - v_th[j] if subtract else v_reset[j]
+                count[j] += 1
+            s[j] = spike
+            v[j] = vj
+        return
+    for j in range(v.size):  # branch-free (selects), so that it vectorises
+        vj = v[j]
+        vj = (vj - v_inf[j]) * d[j] + v_inf[j] if leaky[j] else vj + if_step[j]
+        spike = vj >= v_th[j]
+        vj = vj + acc[j]
+        after = vj - v_th[j] if subtract else v_reset[j]
+        vj = after if spike else vj
+        v[j] = vj
+        count[j] += spike
+        s[j] = spike
+
+
+#: Columns of a projection's row in ``meta`` (:func:`population_block`).
+KIND, Z_OFF, N_IN = 0, 1, 2
+#: DENSE: ``W.T / C_m`` ``(n_in, n)`` at ``floats[A0:]``. CSR: ``indptr`` (relative) at
+#: ``ints[A0:]``, ``indices`` at ``ints[A1:]``, ``data`` at ``floats[A2:]``. CONV: see
+#: :class:`lif_bridge_reference.forms.ConvForm` (``A0 = -1``: no pooling before it).
+A0 = 3
+META_COLUMNS = A0 + 13
+
+
+@nb.njit(cache=True, inline="always")
+def _conv_step(z, m, ints, floats, mid, acc_cl, acc):  # type: ignore[no-untyped-def]
+    """Add one step's convolution jumps of input ``z`` to ``acc`` (average pooling first).
+
+    ``m`` is the projection's ``meta`` row: ``A0..A2`` the pooling CSR (``A0 = -1``: none),
+    ``A3`` units read, ``A4`` pixels per input channel, ``A5`` output channels, ``A6`` input
+    channels per group, ``A7..A9`` the tap table, ``A10`` the weights ``(C_in, taps, og)``,
+    ``A11`` taps, ``A12`` output channels per group.
+    """
+    n_mid, hw_in, n_ch, group_in = m[A0 + 3], m[A0 + 4], m[A0 + 5], m[A0 + 6]
+    pp, pt, po, wo, taps, og = m[A0 + 7], m[A0 + 8], m[A0 + 9], m[A0 + 10], m[A0 + 11], m[A0 + 12]
+    n = acc.size
+    n_pix = n // n_ch
+    if m[A0] >= 0:  # the linear stages, source unit -> pooled units
+        ptr, idx, val = m[A0], m[A0 + 1], m[A0 + 2]
+        mid[:n_mid] = 0.0
+        for k in range(z.size):
+            if z[k]:
+                for p in range(ints[ptr + k], ints[ptr + k + 1]):
+                    mid[ints[idx + p]] += floats[val + p]
+    else:
+        for k in range(n_mid):
+            mid[k] = z[k]
+    acc_cl[:] = 0.0
+    for u in range(n_mid):
+        zu = mid[u]
+        if zu != 0.0:
+            c = u // hw_in
+            q = u - c * hw_in
+            base = (c // group_in) * og
+            row = wo + c * taps * og
+            for e in range(ints[pp + q], ints[pp + q + 1]):
+                w0 = row + ints[pt + e] * og
+                o0 = ints[po + e] * n_ch + base
+                for o in range(og):
+                    acc_cl[o0 + o] += floats[w0 + o] * zu
+    for ch in range(n_ch):
+        for px in range(n_pix):
+            acc[ch * n_pix + px] += acc_cl[px * n_ch + ch]
+
+
+@nb.njit(cache=True, inline="always")
+def _sample(i, z, meta, ints, floats, const, t0, v, last, d, v_inf, if_step, leaky, v_th,
+            v_reset, subtract, refr, out, counts, trace):  # type: ignore[no-untyped-def]  # fmt: skip
+    """Sample ``i`` of :func:`population_block` over the block."""
+    steps, n = out.shape[0], out.shape[2]
+    scratch = 1
+    for k in range(meta.shape[0]):
+        if meta[k, KIND] == CONV:
+            scratch = max(scratch, meta[k, A0 + 3])
+    acc = np.empty(n)
+    acc_cl = np.empty(n)
+    mid = np.empty(scratch)
+    vi, li = v[i], last[i]
+    for t in range(steps):
+        if const.shape[0] > 0:
+            acc[:] = const[i]
+        else:
+            acc[:] = 0.0
+        for k in range(meta.shape[0]):
+            m = meta[k]
+            zk = z[t, i, m[Z_OFF] : m[Z_OFF] + m[N_IN]]
+            if m[KIND] == DENSE:
+                w0 = m[A0]
+                for u in range(zk.size):
+                    if zk[u]:
+                        row = w0 + u * n
+                        for j in range(n):
+                            acc[j] += floats[row + j]
+            elif m[KIND] == CSR:
+                ptr, idx, val = m[A0], m[A0 + 1], m[A0 + 2]
+                for u in range(zk.size):
+                    if zk[u]:
+                        for p in range(ints[ptr + u], ints[ptr + u + 1]):
+                            acc[ints[idx + p]] += floats[val + p]
+            else:
+                _conv_step(zk, m, ints, floats, mid, acc_cl, acc)
+        _phases(vi, acc, t0 + t, li, d, v_inf, if_step, leaky, v_th, v_reset, subtract, refr,
+                out[t, i], counts[i])  # fmt: skip
+        if trace.shape[0] > 0:
+            trace[i, t0 + t, :] = vi
+
+
+@nb.njit(cache=True, parallel=True)
+def population_block(z, meta, ints, floats, const, t0, v, last, d, v_inf, if_step, leaky, v_th,
+                     v_reset, subtract, refr, out, counts, trace):  # type: ignore[no-untyped-def]  # fmt: skip
+    """One population over a block of ``L`` steps, all its projections fused with phases A-D.
+
+    Parameters
+    ----------
+    z
+        ``(L, batch, sum n_in)`` uint8 0/1: what each spiking projection delivers in each step
+        (after its max-pool gates and delay line), side by side along the last axis.
+    meta
+        ``(projections, META_COLUMNS)`` int64, one row per spiking projection: its form
+        (:data:`DENSE`, :data:`CSR`, :data:`CONV`), its columns in ``z`` (``Z_OFF``, ``N_IN``)
+        and the offsets of its arrays in ``ints`` and ``floats`` (see :data:`A0`).
+    ints, floats
+        The synapse arrays of every projection, concatenated (int64 indices, float64 weights
+        [V per spike], each divided by the target neuron's ``C_m``).
+    const
+        ``(batch, n)`` jumps added every step (the ConstantCurrent encoder's projection), or a
+        zero-sized array: none.
+    t0
+        Index of the block's first step.
+    v, last
+        State ``(batch, n)``, updated in place: potentials [V] and step of the last spike (int64;
+        read only when ``refr > 0``).
+    d, v_inf, if_step, leaky, v_th, v_reset
+        Per-neuron constants ``(n,)`` of :class:`lif_bridge.plan.PopulationPlan`.
+    subtract, refr
+        Reset by subtraction (else to ``v_reset``); refractory steps ``R``.
+    out, counts, trace
+        Written: spikes ``(L, batch, n)`` uint8, counts ``(batch, n)`` int64 (accumulated), and
+        ``v`` after each step into ``trace[:, t0 + l, :]`` (``(batch, T, n)``, or a zero-sized
+        array: not recorded).
+    """
+    for i in nb.prange(out.shape[1]):
+        _sample(i, z, meta, ints, floats, const, t0, v, last, d, v_inf, if_step, leaky, v_th,
+                v_reset, subtract, refr, out, counts, trace)  # fmt: skip
+
+
+@nb.njit(cache=True)
+def population_block_serial(z, meta, ints, floats, const, t0, v, last, d, v_inf, if_step, leaky,
+                            v_th, v_reset, subtract, refr, out, counts, trace):  # type: ignore[no-untyped-def]  # fmt: skip
+    """:func:`population_block` in the calling thread (for small blocks)."""
+    for i in range(out.shape[1]):
+        _sample(i, z, meta, ints, floats, const, t0, v, last, d, v_inf, if_step, leaky, v_th,
+                v_reset, subtract, refr, out, counts, trace)  # fmt: skip
+
+
+@nb.njit(cache=True, inline="always")
+def _gate_sample(i, s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
+    """Sample ``i`` of :func:`gate_block`."""
+    steps, n_in = s.shape[0], s.shape[2]
+    n_out, k = windows.shape
+    c, win = counts[i], winner[i]
+    for t in range(steps):
+        st, o = s[t, i], out[t, i]
+        for unit in range(n_in):
+            if st[unit]:
+                c[unit] += 1
+        for u in range(n_out):
+            o[u] = 0
+            touched = False
+            top = -1
+            for m in range(k):
+                unit = windows[u, m]
+                if st[unit]:
+                    touched = True
+                if c[unit] > top:
+                    top = c[unit]
+            if not touched:
+                continue
+            w = win[u]
+            if w < 0 or c[w] != top:
+                for m in range(k):
+                    if c[windows[u, m]] == top:
+                        w = windows[u, m]
+                        break
+                win[u] = w
+            o[u] = st[w]
+
+
+@nb.njit(cache=True, parallel=True)
+def gate_block(s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
+    """The spiking max pool over a block of steps (incumbent keeps a tie; else the first maximum).
+
+    Parameters
+    ----------
+    s
+        Spikes ``(L, batch, n_in)`` uint8.
+    windows
+        ``(n_out, k)`` int64 input units of each window, in row-major window order.
+    counts, winner
+        State, updated in place: running counts ``(batch, n_in)`` int64 and each window's winner
+        ``(batch, n_out)`` int64 (``-1``: none yet).
+    out
+        Written: the passed spikes ``(L, batch, n_out)`` uint8.
+
+    Only windows with a spike in the step are examined: the counts of the others do not change,
+    and neither does their winner under the rule of :mod:`lif_bridge.semantics`.
+    """
+    for i in nb.prange(s.shape[1]):
+        _gate_sample(i, s, windows, counts, winner, out)
+
+
+@nb.njit(cache=True)
+def gate_block_serial(s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
+    """:func:`gate_block` in the calling thread (for small blocks)."""
+    for i in range(s.shape[1]):
+        _gate_sample(i, s, windows, counts, winner, out)
