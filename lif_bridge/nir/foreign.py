@@ -305,16 +305,22 @@ def foreign_network(graph: Any, where: str, options: NirImportOptions | None = N
     nodes.sort(key=lambda n: n.name == readout)  # the readout last (a stable sort)
     shape = _type_shape(graph.nodes[inputs[0]])
     out = _type_shape(graph.nodes[outputs[0]])
+    batch_error = None
     if len(shape) >= 2 and shape[0] == 1 and out is not None and len(out) >= 2 and out[0] == 1:
         try:  # traced with a batch of one (Norse's to_nir): the sample is shape[1:]
             net = _build(shape[1:], nodes, biases)
-        except LifBridgeError:
-            net = None
-        if net is not None and tuple(net.population(readout).shape) == out[1:]:
-            return net
+            if tuple(net.population(readout).shape) == out[1:]:
+                return net
+        except LifBridgeError as exc:
+            batch_error = exc
     try:
         return _build(shape, nodes, biases)
     except LifBridgeError as exc:
+        if batch_error is not None:  # the batch reading's error is the one that tells
+            raise FileFormatError(
+                f"{where}: (read without the Input's batch axis, {shape} -> {shape[1:]}) "
+                f"{batch_error}"
+            ) from batch_error
         raise FileFormatError(f"{where}: {exc}") from exc
 
 

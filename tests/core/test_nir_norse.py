@@ -183,6 +183,11 @@ def test_a_flatten_is_refused_unless_read_as_one_and_cubalif_unless_its_limit() 
 
     with pytest.raises(LifBridgeError, match=r"node '0' is None"):
         from_nir(export(norse_net("lif"), (8, 8)), spike_dt=DT)
+    # An unmapped pool is a None node too: read as a flatten, the next map's size check fails.
+    pooled = nt.SequentialState(nn.Conv2d(1, 4, 3, padding=1), nt.LIFBoxCell(), nn.AvgPool2d(2),
+                                nn.Flatten(), nn.Linear(64, 10), nt.LIFBoxCell())  # fmt: skip
+    with pytest.raises(LifBridgeError, match=r"batch axis.*Dense '4': expects a vector of 64"):
+        from_nir(export(pooled.double(), (1, 8, 8)), spike_dt=DT, none_as_flatten=True)
     cuba = nt.SequentialState(nn.Linear(4, 3), nt.LIFCell()).double()
     graph = nt.to_nir(cuba, torch.zeros(1, 4, dtype=torch.float64), dt=1.0)
     with pytest.raises(LifBridgeError, match=r"'1' \(CubaLIF\) has tau_syn up to 0.005 s"):
