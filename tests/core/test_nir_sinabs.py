@@ -167,9 +167,18 @@ def test_parameters_mean_what_sinabs_means() -> None:
     # same leak and bias (exact integration) and jumps by w / tau per spike, (1 - a) w in sinabs:
     # 2.5 % stronger at tau = 20. With norm_input=False sinabs jumps by w, but writes the same.
     lif = torch.nn.Sequential(torch.nn.Linear(4, 3), sl.LIFSqueeze(tau_mem=20.0, batch_size=2))
-    neurons = from_nir(sinabs.to_nir(lif, torch.zeros(2, 4))).populations[0].neurons
+    imported = from_nir(sinabs.to_nir(lif, torch.zeros(2, 4)))
+    neurons = imported.populations[0].neurons
     assert (neurons.c_m, neurons.g_l, neurons.v_rest) == (20.0, 1.0, 0.0)
-    assert (1 - np.exp(-1 / 20)) / (1 / 20) == pytest.approx(0.9754, abs=1e-4)
+    # one step of sinabs's own LIF on one input spike (no bias): v = (1 - a) W x
+    with torch.no_grad():
+        lif[0].bias.zero_()
+        lif[1].reset_states()
+        lif(torch.eye(4)[:2])
+    sinabs_v = lif[1].v_mem.reshape(2, 3).numpy()
+    lb_jump = torch.eye(4)[:2].numpy() @ np.asarray(imported.nodes[0].projections[0].map.weight).T
+    lb_jump = lb_jump / neurons.c_m  # lif-bridge: w / tau per spike
+    np.testing.assert_allclose(sinabs_v, lb_jump * 20 * (1 - np.exp(-1 / 20)), rtol=1e-5)
 
 
 @pytest.mark.parametrize(
