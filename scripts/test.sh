@@ -10,7 +10,8 @@
 #
 # Environments (created when missing, reused otherwise; installed again only when
 # pyproject.toml changed since the last install):
-#   .venv       Python 3.11: lif-bridge[torch,brian2,dev]   (torch==2.13.0 CPU wheel first)
+#   .venv       Python 3.11: lif-bridge[torch,brian2,sweep,dev,nir,nir-tools] (torch==2.13.0 CPU
+#               wheel first; then norse and sinabs with --no-deps)
 #   .venv-lava  Python 3.10: lif-bridge[lava,dev]           (lava-nc 0.10 needs 3.10)
 #   .venv-cuda  Python 3.12: brian2cuda 1.0b1 + brian2 2.10.1 (scripts/setup_cuda_env.sh)
 # Python 3.X is python3.X on PATH, else pyenv's latest 3.X, else a clear error.
@@ -75,7 +76,11 @@ ensure_main() {
   make_venv .venv 3.11 || return 1
   # torch first, pinned: this version is a local CPU wheel; other specs pull CUDA packages.
   install_once .venv "torch==2.13.0" || return 1
-  install_once .venv -e ".[torch,brian2,sweep,dev,nir]"
+  install_once .venv -e ".[torch,brian2,sweep,dev,nir,nir-tools]" || return 1
+  # Norse and sinabs (the NIR exporters of tests/core/test_nir_{norse,sinabs}.py) without their
+  # declared dependencies: torchvision would bring a CUDA torch, sinabs pins nir<=1.0.4 and samna.
+  # What they import on CPU is in the extra nir-tools (pyproject.toml).
+  install_once .venv --no-deps "norse==1.1.0" "sinabs==3.1.3"
 }
 
 ensure_lava() {

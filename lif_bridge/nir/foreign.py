@@ -19,7 +19,11 @@ reset). NIR is continuous time; lif-bridge integrates each step exactly as in
 :mod:`lif_bridge.semantics` and compares ``v >= v_th`` before the step's input, so counts can
 differ from a tool that discretises differently (snnTorch: forward Euler, ``v > v_th`` after the
 input; :mod:`lif_bridge.nir.rules`). ``Flatten`` always flattens the whole sample (NIR's shapes
-have no batch axis).
+have no batch axis). A graph traced with a batch of one (Norse 1.1's ``to_nir`` keeps the
+sample's batch axis: ``Input`` ``(1, 64)``, ``Output`` ``(1, 10)``) is read without it when both
+its ``Input`` and ``Output`` types start with an axis of 1 and the network built from the
+``Input`` shape without it has a readout of exactly the ``Output`` shape without it; otherwise the
+``Input`` shape is taken as written.
 
 With :class:`~lif_bridge.nir.NirImportOptions`: every weight is multiplied by ``spike_dt``
 (a spike as a unit pulse of the exporter's step); ``Delay`` nodes on a path sum into the
@@ -299,18 +303,44 @@ def foreign_network(graph: Any, where: str, options: NirImportOptions | None = N
         neurons = _neurons(name, graph.nodes[name], where)
         nodes.append(Node(name=name, projections=tuple(projections), neurons=neurons))
     nodes.sort(key=lambda n: n.name == readout)  # the readout last (a stable sort)
-    shape = tuple(int(s) for s in np.asarray(graph.nodes[inputs[0]].input_type["input"]))
+    shape = _type_shape(graph.nodes[inputs[0]])
+    out = _type_shape(graph.nodes[outputs[0]])
+    batch_error = None
+    if len(shape) >= 2 and shape[0] == 1 and out is not None and len(out) >= 2 and out[0] == 1:
+        try:  # traced with a batch of one (Norse's to_nir): the sample is shape[1:]
+            net = _build(shape[1:], nodes, biases)
+            if tuple(net.population(readout).shape) == out[1:]:
+                return net
+        except LifBridgeError as exc:
+            batch_error = exc
     try:
-        net = Network(input_shape=shape, nodes=tuple(nodes), metadata={"source": "nir"})
-        if not biases:
-            return net
-        return Network(
-            input_shape=shape,
-            nodes=tuple(_with_bias(n, net, biases.get(n.name, [])) for n in net.nodes),
-            metadata={"source": "nir"},
-        )
+        return _build(shape, nodes, biases)
     except LifBridgeError as exc:
+        if batch_error is not None:  # the batch reading's error is the one that tells
+            raise FileFormatError(
+                f"{where}: (read without the Input's batch axis, {shape} -> {shape[1:]}) "
+                f"{batch_error}"
+            ) from batch_error
         raise FileFormatError(f"{where}: {exc}") from exc
+
+
+def _type_shape(node: Any) -> Any:
+    """The shape an ``Input``/``Output`` node declares (``None``: none declared)."""
+    declared = (node.input_type or {}).get("input")
+    if declared is None:
+        return None
+    return tuple(int(s) for s in np.asarray(declared).reshape(-1))
+
+
+def _build(shape: tuple[int, ...], nodes: list[Node], biases: dict[str, list[np.ndarray]]) -> Any:
+    net = Network(input_shape=shape, nodes=tuple(nodes), metadata={"source": "nir"})
+    if not biases:
+        return net
+    return Network(
+        input_shape=shape,
+        nodes=tuple(_with_bias(n, net, biases.get(n.name, [])) for n in net.nodes),
+        metadata={"source": "nir"},
+    )
 
 
 def _with_bias(node: Node, net: Network, biases: list[np.ndarray]) -> Node:

@@ -213,6 +213,28 @@ def _from_metadata(graph: Any, meta: Any, where: str) -> tuple[Network, Simulati
     return decode_network(header, arrays, where)
 
 
+def _unmapped_nodes(graph: Any, where: str, options: NirImportOptions) -> Any:
+    """``graph`` with its ``None`` nodes (nirtorch's unmapped modules) as ``Flatten``, or refused.
+
+    See :attr:`~lif_bridge.nir.NirImportOptions.none_as_flatten`.
+    """
+    missing = [str(n) for n, node in graph.nodes.items() if node is None]
+    if not missing:
+        return graph
+    if not options.none_as_flatten:
+        raise FileFormatError(
+            f"{where}: node {missing[0]!r} is None: the exporter (nirtorch's extract_nir_graph, "
+            "as in Norse's to_nir) wrote no node for a module it does not map (Norse: "
+            "nn.Flatten); if every such module is a flatten, pass none_as_flatten=True"
+        )
+    nir = import_nir()
+    nodes = {
+        n: nir.Flatten(input_type=None, start_dim=0) if node is None else node
+        for n, node in graph.nodes.items()
+    }
+    return nir.NIRGraph(nodes=nodes, edges=graph.edges, metadata=graph.metadata, type_check=False)
+
+
 def read_nir(
     graph_or_path: Any, options: NirImportOptions | None = None
 ) -> tuple[Network, Simulation | None]:
@@ -229,6 +251,8 @@ def read_nir(
         edge, a cycle, NaN parameters, bad ``lif_bridge`` metadata; each names the node.
     """
     graph, where = load_graph(graph_or_path)
+    options = NirImportOptions() if options is None else options
+    graph = _unmapped_nodes(graph, where, options)
     graph = flatten_subgraphs(graph, where)
     check_graph(graph, where)
     meta = (graph.metadata or {}).get(METADATA_KEY)
@@ -244,7 +268,7 @@ def from_nir(graph_or_path: Any, **options: Any) -> Network:
 
     ``from_nir(to_nir(net)) == net`` exactly (all arrays and fields), also through a file
     (:func:`lif_bridge.write_nir`). ``options`` are the fields of
-    :class:`~lif_bridge.nir.NirImportOptions` (``spike_dt``, ``dt``, ``tau_syn_max``), for
-    graphs of other tools. See :func:`read_nir` for the errors.
+    :class:`~lif_bridge.nir.NirImportOptions` (``spike_dt``, ``dt``, ``tau_syn_max``,
+    ``none_as_flatten``), for graphs of other tools. See :func:`read_nir` for the errors.
     """
     return read_nir(graph_or_path, NirImportOptions(**options))[0]

@@ -50,11 +50,21 @@ class NirImportOptions:
         ``tau_syn dI/dt = -I + w_in S`` becomes the instantaneous ``I = w_in S``, which keeps
         the charge ``w_in w`` of each spike and drops its spread over ``~tau_syn``. Default 0:
         every ``CubaLIF`` is refused, naming the node.
+    none_as_flatten
+        A graph built in memory by ``nirtorch.extract_nir_graph`` (Norse 1.1's ``to_nir``)
+        holds ``None`` for each module its exporter does not map; Norse maps no ``nn.Flatten``.
+        ``None`` nodes say nothing of what they were, so by default each is refused, naming it.
+        ``True``: each is read as a ``Flatten`` (right for Norse's ``nn.Flatten``; a stateless
+        module that keeps the size, ``nn.Dropout`` in eval mode, also reads right; one that
+        changes values, a BatchNorm, would not, so pass this only for a net whose unmapped
+        modules are flattens). A pooling module changes the size and then fails the next map's
+        shape check. NIR files cannot hold ``None`` nodes (``nir.write`` fails on them).
     """
 
     spike_dt: float | None = None
     dt: float | None = None
     tau_syn_max: float = 0.0
+    none_as_flatten: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spike_dt", _positive("spike_dt", self.spike_dt))
@@ -65,6 +75,10 @@ class NirImportOptions:
                 f"NIR import: tau_syn_max must be a finite time >= 0 s, got {self.tau_syn_max!r}"
             )
         object.__setattr__(self, "tau_syn_max", t)
+        if not isinstance(self.none_as_flatten, bool):
+            raise ValidationError(
+                f"NIR import: none_as_flatten must be True or False, got {self.none_as_flatten!r}"
+            )
 
     @property
     def spike_charge(self) -> float:

@@ -3,9 +3,11 @@ r"""snnTorch's ``Leaky`` step rule and lif-bridge's, side by side in numpy, for 
 What makes an snnTorch net read from NIR count differently in lif-bridge, one switch each
 (``benchmarks/nir_snntorch.py`` measures each; ``tests/core/test_nir_snntorch.py`` checks that
 the all-snnTorch rule reproduces snnTorch's counts and the all-lif-bridge rule the reference
-backend's, both exactly). A layer of decay ``beta``, threshold ``th``, bias ``b`` and input
-``I[n] = W z[n]`` (``z``: this step's spikes of the layer below, or the input train) at
-``dt = spike_dt`` (weights as a jump per spike):
+backend's, both exactly; ``tests/core/test_nir_norse.py`` and ``test_nir_sinabs.py`` check that
+the ``"snntorch"`` order with forward Euler and ``">"`` (Norse's LIFBox and IAF cells) or ``">="``
+(sinabs's IAF) reproduces those tools' counts exactly too). A layer of decay ``beta``, threshold
+``th``, bias ``b`` and input ``I[n] = W z[n]`` (``z``: this step's spikes of the layer below,
+or the input train) at ``dt = spike_dt`` (weights as a jump per spike):
 
 ``leak``
     ``"euler"`` (snnTorch): ``v <- beta v + b``. ``"exact"`` (lif-bridge, NIR's ODE solved over

@@ -41,3 +41,25 @@ def test_snntorch_written_file_counts_equal_the_reference() -> None:
     assert int(want.counts[want.output].sum()) > 0
     for name in want.counts:
         np.testing.assert_array_equal(got.counts[name], want.counts[name], err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("file", "spike_dt", "dt"),
+    # written by Norse's and sinabs' own exporters (tests/core/test_nir_{norse,sinabs}.py)
+    [("norse_mlp.nir", 1e-3, 1e-3), ("sinabs_cnn.nir", None, 1.0)],
+)
+def test_norse_and_sinabs_written_files_count_as_the_reference(
+    file: str, spike_dt: float | None, dt: float
+) -> None:
+    from pathlib import Path
+
+    from lif_bridge import from_nir
+
+    net = from_nir(Path(__file__).resolve().parents[2] / "data" / file, spike_dt=spike_dt)
+    sim = Simulation(steps=100, dt=dt, readout=Readout(counts="all"))
+    x = random_inputs(net, 2, seed=1)
+    want = simulate(net, x, sim, "reference")
+    got = simulate(net, x, sim, "lava", precision="float")
+    assert int(want.counts[want.output].sum()) > 0
+    for name in want.counts:
+        np.testing.assert_array_equal(got.counts[name], want.counts[name], err_msg=name)
