@@ -91,6 +91,12 @@ A0 = 3
 META_COLUMNS = A0 + 13
 
 
+#: Most float64 jumps one sample holds at once (a tile of steps): a few hundred KiB, in L2.
+TILE_FLOATS = 32_768
+#: Most steps per tile.
+TILE_STEPS = 64
+
+
 @nb.njit(cache=True, inline="always")
 def _conv_step(z, m, ints, floats, mid, acc_cl, acc):  # type: ignore[no-untyped-def]
     """Add one step's convolution jumps of input ``z`` to ``acc`` (average pooling first).
@@ -98,25 +104,24 @@ def _conv_step(z, m, ints, floats, mid, acc_cl, acc):  # type: ignore[no-untyped
     ``m`` is the projection's ``meta`` row: ``A0..A2`` the pooling CSR (``A0 = -1``: none),
     ``A3`` units read, ``A4`` pixels per input channel, ``A5`` output channels, ``A6`` input
     channels per group, ``A7..A9`` the tap table, ``A10`` the weights ``(C_in, taps, og)``,
-    ``A11`` taps, ``A12`` output channels per group.
+    ``A11`` taps, ``A12`` output channels per group. The taps' jumps are summed from zero
+    channels-last (input by input, tap by tap), then added to ``acc``.
     """
     n_mid, hw_in, n_ch, group_in = m[A0 + 3], m[A0 + 4], m[A0 + 5], m[A0 + 6]
     pp, pt, po, wo, taps, og = m[A0 + 7], m[A0 + 8], m[A0 + 9], m[A0 + 10], m[A0 + 11], m[A0 + 12]
     n = acc.size
     n_pix = n // n_ch
-    if m[A0] >= 0:  # the linear stages, source unit -> pooled units
+    pooled = m[A0] >= 0
+    if pooled:  # the linear stages, source unit -> pooled units
         ptr, idx, val = m[A0], m[A0 + 1], m[A0 + 2]
         mid[:n_mid] = 0.0
         for k in range(z.size):
             if z[k]:
                 for p in range(ints[ptr + k], ints[ptr + k + 1]):
                     mid[ints[idx + p]] += floats[val + p]
-    else:
-        for k in range(n_mid):
-            mid[k] = z[k]
     acc_cl[:] = 0.0
     for u in range(n_mid):
-        zu = mid[u]
+        zu = mid[u] if pooled else (1.0 if z[u] else 0.0)
         if zu != 0.0:
             c = u // hw_in
             q = u - c * hw_in
@@ -125,53 +130,81 @@ def _conv_step(z, m, ints, floats, mid, acc_cl, acc):  # type: ignore[no-untyped
             for e in range(ints[pp + q], ints[pp + q + 1]):
                 w0 = row + ints[pt + e] * og
                 o0 = ints[po + e] * n_ch + base
-                for o in range(og):
-                    acc_cl[o0 + o] += floats[w0 + o] * zu
-    for ch in range(n_ch):
-        for px in range(n_pix):
-            acc[ch * n_pix + px] += acc_cl[px * n_ch + ch]
+                w = floats[w0 : w0 + og]
+                a = acc_cl[o0 : o0 + og]
+                if pooled:
+                    for o in range(og):
+                        a[o] += w[o] * zu
+                else:  # zu = 1: w * 1.0 is w, bit for bit
+                    for o in range(og):
+                        a[o] += w[o]
+    for px in range(n_pix):
+        a = acc_cl[px * n_ch : (px + 1) * n_ch]
+        for ch in range(n_ch):
+            acc[ch * n_pix + px] += a[ch]
+
+
+@nb.njit(cache=True, inline="always")
+def _dense_tile(z, i, t0, nt, lo, n_in, floats, w0, acc):  # type: ignore[no-untyped-def]
+    """Add a dense projection's jumps of steps ``t0 .. t0 + nt - 1`` of sample ``i`` to ``acc``.
+
+    Input-major: each row of ``W.T / C_m`` is read once per tile and added to every step of the
+    tile in which its input spiked, so a neuron's jumps of a step are summed in ascending input
+    order, as step by step.
+    """
+    n = acc.shape[1]
+    for u in range(n_in):
+        row = floats[w0 + u * n : w0 + (u + 1) * n]
+        for t in range(nt):
+            if z[t0 + t, i, lo + u]:
+                a = acc[t]
+                for j in range(n):
+                    a[j] += row[j]
 
 
 @nb.njit(cache=True, inline="always")
 def _sample(i, z, meta, ints, floats, const, t0, v, last, d, v_inf, if_step, leaky, v_th,
             v_reset, subtract, refr, out, counts, trace):  # type: ignore[no-untyped-def]  # fmt: skip
-    """Sample ``i`` of :func:`population_block` over the block."""
+    """Sample ``i`` of :func:`population_block` over the block, a tile of steps at a time."""
     steps, n = out.shape[0], out.shape[2]
     scratch = 1
     for k in range(meta.shape[0]):
         if meta[k, KIND] == CONV:
             scratch = max(scratch, meta[k, A0 + 3])
-    acc = np.empty(n)
+    tile = max(1, min(TILE_STEPS, steps, TILE_FLOATS // max(n, 1)))
+    acc = np.empty((tile, n))
     acc_cl = np.empty(n)
     mid = np.empty(scratch)
     vi, li = v[i], last[i]
-    for t in range(steps):
-        if const.shape[0] > 0:
-            acc[:] = const[i]
-        else:
-            acc[:] = 0.0
+    for s0 in range(0, steps, tile):
+        nt = min(tile, steps - s0)
+        for t in range(nt):
+            if const.shape[0] > 0:
+                acc[t] = const[i]
+            else:
+                acc[t] = 0.0
         for k in range(meta.shape[0]):
             m = meta[k]
-            zk = z[t, i, m[Z_OFF] : m[Z_OFF] + m[N_IN]]
+            lo, n_in = m[Z_OFF], m[N_IN]
             if m[KIND] == DENSE:
-                w0 = m[A0]
-                for u in range(zk.size):
-                    if zk[u]:
-                        row = w0 + u * n
-                        for j in range(n):
-                            acc[j] += floats[row + j]
-            elif m[KIND] == CSR:
-                ptr, idx, val = m[A0], m[A0 + 1], m[A0 + 2]
-                for u in range(zk.size):
-                    if zk[u]:
-                        for p in range(ints[ptr + u], ints[ptr + u + 1]):
-                            acc[ints[idx + p]] += floats[val + p]
-            else:
-                _conv_step(zk, m, ints, floats, mid, acc_cl, acc)
-        _phases(vi, acc, t0 + t, li, d, v_inf, if_step, leaky, v_th, v_reset, subtract, refr,
-                out[t, i], counts[i])  # fmt: skip
-        if trace.shape[0] > 0:
-            trace[i, t0 + t, :] = vi
+                _dense_tile(z, i, s0, nt, lo, n_in, floats, m[A0], acc)
+                continue
+            for t in range(nt):
+                zk = z[s0 + t, i, lo : lo + n_in]
+                if m[KIND] == CSR:
+                    ptr, idx, val = m[A0], m[A0 + 1], m[A0 + 2]
+                    a = acc[t]
+                    for u in range(n_in):
+                        if zk[u]:
+                            for p in range(ints[ptr + u], ints[ptr + u + 1]):
+                                a[ints[idx + p]] += floats[val + p]
+                else:
+                    _conv_step(zk, m, ints, floats, mid, acc_cl, acc[t])
+        for t in range(nt):
+            _phases(vi, acc[t], t0 + s0 + t, li, d, v_inf, if_step, leaky, v_th, v_reset,
+                    subtract, refr, out[s0 + t, i], counts[i])  # fmt: skip
+            if trace.shape[0] > 0:
+                trace[i, t0 + s0 + t, :] = vi
 
 
 @nb.njit(cache=True, parallel=True)
