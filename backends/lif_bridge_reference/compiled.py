@@ -116,7 +116,7 @@ class CompiledRun:
     def __init__(self, prepared: CompiledPopulation, batch: int) -> None:
         pop = prepared.pop
         self.prepared, self.pop, self.b = prepared, pop, batch
-        self.v = np.array(np.broadcast_to(pop.v_rest, (batch, pop.size)), dtype=np.float64)
+        self.v = np.array(np.broadcast_to(pop.v_rest, (batch, pop.size)), np.float64, order="C")
         self.last = never_spiked((batch, pop.size))
         self.counts = np.zeros((batch, pop.size), dtype=np.int64)
         self.gates = [

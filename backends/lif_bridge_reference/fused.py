@@ -50,7 +50,7 @@ __all__ = [
 DENSE, CSR, CONV = 0, 1, 2
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def _phases(v, acc, t, last, d, v_inf, if_step, leaky, v_th, v_reset, subtract, refr, s, count):  # type: ignore[no-untyped-def]
     """Phases A-D of every neuron of one sample at step ``t``; ``acc`` holds this step's jumps."""
     if refr > 0:
@@ -70,14 +70,21 @@ def _phases(v, acc, t, last, d, v_inf, if_step, leaky, v_th, v_reset, subtract, 
             s[j] = spike
             v[j] = vj
         return
-    for j in range(v.size):  # branch-free (selects), so that it vectorises
+    if subtract:  # branch-free loops (selects), one per reset, so that they vectorise
+        for j in range(v.size):
+            vj = v[j]
+            vj = (vj - v_inf[j]) * d[j] + v_inf[j] if leaky[j] else vj + if_step[j]
+            spike = vj >= v_th[j]
+            vj = vj + acc[j]
+            v[j] = vj - v_th[j] if spike else vj
+            count[j] += spike
+            s[j] = spike
+        return
+    for j in range(v.size):
         vj = v[j]
         vj = (vj - v_inf[j]) * d[j] + v_inf[j] if leaky[j] else vj + if_step[j]
         spike = vj >= v_th[j]
-        vj = vj + acc[j]
-        after = vj - v_th[j] if subtract else v_reset[j]
-        vj = after if spike else vj
-        v[j] = vj
+        v[j] = v_reset[j] if spike else vj + acc[j]
         count[j] += spike
         s[j] = spike
 
@@ -91,6 +98,12 @@ A0 = 3
 META_COLUMNS = A0 + 13
 
 
+#: Most float64 jumps one sample holds at once (a tile of steps): a few hundred KiB, in L2.
+TILE_FLOATS = 32_768
+#: Most steps per tile.
+TILE_STEPS = 64
+
+
 @nb.njit(cache=True, inline="always")
 def _conv_step(z, m, ints, floats, mid, acc_cl, acc):  # type: ignore[no-untyped-def]
     """Add one step's convolution jumps of input ``z`` to ``acc`` (average pooling first).
@@ -98,25 +111,24 @@ def _conv_step(z, m, ints, floats, mid, acc_cl, acc):  # type: ignore[no-untyped
     ``m`` is the projection's ``meta`` row: ``A0..A2`` the pooling CSR (``A0 = -1``: none),
     ``A3`` units read, ``A4`` pixels per input channel, ``A5`` output channels, ``A6`` input
     channels per group, ``A7..A9`` the tap table, ``A10`` the weights ``(C_in, taps, og)``,
-    ``A11`` taps, ``A12`` output channels per group.
+    ``A11`` taps, ``A12`` output channels per group. The taps' jumps are summed from zero
+    channels-last (input by input, tap by tap), then added to ``acc``.
     """
     n_mid, hw_in, n_ch, group_in = m[A0 + 3], m[A0 + 4], m[A0 + 5], m[A0 + 6]
     pp, pt, po, wo, taps, og = m[A0 + 7], m[A0 + 8], m[A0 + 9], m[A0 + 10], m[A0 + 11], m[A0 + 12]
     n = acc.size
     n_pix = n // n_ch
-    if m[A0] >= 0:  # the linear stages, source unit -> pooled units
+    pooled = m[A0] >= 0
+    if pooled:  # the linear stages, source unit -> pooled units
         ptr, idx, val = m[A0], m[A0 + 1], m[A0 + 2]
         mid[:n_mid] = 0.0
         for k in range(z.size):
             if z[k]:
                 for p in range(ints[ptr + k], ints[ptr + k + 1]):
                     mid[ints[idx + p]] += floats[val + p]
-    else:
-        for k in range(n_mid):
-            mid[k] = z[k]
     acc_cl[:] = 0.0
     for u in range(n_mid):
-        zu = mid[u]
+        zu = mid[u] if pooled else (1.0 if z[u] else 0.0)
         if zu != 0.0:
             c = u // hw_in
             q = u - c * hw_in
@@ -125,53 +137,92 @@ def _conv_step(z, m, ints, floats, mid, acc_cl, acc):  # type: ignore[no-untyped
             for e in range(ints[pp + q], ints[pp + q + 1]):
                 w0 = row + ints[pt + e] * og
                 o0 = ints[po + e] * n_ch + base
-                for o in range(og):
-                    acc_cl[o0 + o] += floats[w0 + o] * zu
-    for ch in range(n_ch):
-        for px in range(n_pix):
-            acc[ch * n_pix + px] += acc_cl[px * n_ch + ch]
+                w = floats[w0 : w0 + og]
+                a = acc_cl[o0 : o0 + og]
+                if pooled:
+                    for o in range(og):
+                        a[o] += w[o] * zu
+                else:  # zu = 1: w * 1.0 is w, bit for bit
+                    for o in range(og):
+                        a[o] += w[o]
+    for px in range(n_pix):
+        a = acc_cl[px * n_ch : (px + 1) * n_ch]
+        for ch in range(n_ch):
+            acc[ch * n_pix + px] += a[ch]
+
+
+@nb.njit(cache=True, inline="always")
+def _dense_step(zk, floats, w0, act, a):  # type: ignore[no-untyped-def]
+    """Add one step's jumps of a dense projection (``W.T / C_m`` at ``floats[w0:]``) to ``a``.
+
+    The rows of the spiking inputs are added in ascending input order, eight at a time:
+    ``a + r0 + r1 + ... + r7`` evaluated left to right is the very sequence of roundings of
+    adding them one by one, with one load and store of ``a`` instead of eight.
+    """
+    n = a.size
+    k = 0
+    for u in range(zk.size):  # the spiking inputs, ascending (branch-free)
+        act[k] = u
+        k += zk[u] != 0
+    m = 0
+    while m + 8 <= k:
+        r0, r1 = floats[w0 + act[m] * n :], floats[w0 + act[m + 1] * n :]
+        r2, r3 = floats[w0 + act[m + 2] * n :], floats[w0 + act[m + 3] * n :]
+        r4, r5 = floats[w0 + act[m + 4] * n :], floats[w0 + act[m + 5] * n :]
+        r6, r7 = floats[w0 + act[m + 6] * n :], floats[w0 + act[m + 7] * n :]
+        for j in range(n):
+            a[j] = a[j] + r0[j] + r1[j] + r2[j] + r3[j] + r4[j] + r5[j] + r6[j] + r7[j]
+        m += 8
+    while m < k:
+        r0 = floats[w0 + act[m] * n :]
+        for j in range(n):
+            a[j] += r0[j]
+        m += 1
 
 
 @nb.njit(cache=True, inline="always")
 def _sample(i, z, meta, ints, floats, const, t0, v, last, d, v_inf, if_step, leaky, v_th,
             v_reset, subtract, refr, out, counts, trace):  # type: ignore[no-untyped-def]  # fmt: skip
-    """Sample ``i`` of :func:`population_block` over the block."""
+    """Sample ``i`` of :func:`population_block` over the block, a tile of steps at a time."""
     steps, n = out.shape[0], out.shape[2]
     scratch = 1
     for k in range(meta.shape[0]):
         if meta[k, KIND] == CONV:
             scratch = max(scratch, meta[k, A0 + 3])
-    acc = np.empty(n)
+    tile = max(1, min(TILE_STEPS, steps, TILE_FLOATS // max(n, 1)))
+    acc = np.empty((tile, n))
     acc_cl = np.empty(n)
     mid = np.empty(scratch)
+    act = np.empty(max(1, z.shape[2]), np.int64)
     vi, li = v[i], last[i]
-    for t in range(steps):
-        if const.shape[0] > 0:
-            acc[:] = const[i]
-        else:
-            acc[:] = 0.0
+    for s0 in range(0, steps, tile):
+        nt = min(tile, steps - s0)
+        for t in range(nt):
+            if const.shape[0] > 0:
+                acc[t] = const[i]
+            else:
+                acc[t] = 0.0
         for k in range(meta.shape[0]):
             m = meta[k]
-            zk = z[t, i, m[Z_OFF] : m[Z_OFF] + m[N_IN]]
-            if m[KIND] == DENSE:
-                w0 = m[A0]
-                for u in range(zk.size):
-                    if zk[u]:
-                        row = w0 + u * n
-                        for j in range(n):
-                            acc[j] += floats[row + j]
-            elif m[KIND] == CSR:
-                ptr, idx, val = m[A0], m[A0 + 1], m[A0 + 2]
-                for u in range(zk.size):
-                    if zk[u]:
-                        for p in range(ints[ptr + u], ints[ptr + u + 1]):
-                            acc[ints[idx + p]] += floats[val + p]
-            else:
-                _conv_step(zk, m, ints, floats, mid, acc_cl, acc)
-        _phases(vi, acc, t0 + t, li, d, v_inf, if_step, leaky, v_th, v_reset, subtract, refr,
-                out[t, i], counts[i])  # fmt: skip
-        if trace.shape[0] > 0:
-            trace[i, t0 + t, :] = vi
+            lo, n_in = m[Z_OFF], m[N_IN]
+            for t in range(nt):
+                zk = z[s0 + t, i, lo : lo + n_in]
+                if m[KIND] == DENSE:
+                    _dense_step(zk, floats, m[A0], act, acc[t])
+                elif m[KIND] == CSR:
+                    ptr, idx, val = m[A0], m[A0 + 1], m[A0 + 2]
+                    a = acc[t]
+                    for u in range(n_in):
+                        if zk[u]:
+                            for p in range(ints[ptr + u], ints[ptr + u + 1]):
+                                a[ints[idx + p]] += floats[val + p]
+                else:
+                    _conv_step(zk, m, ints, floats, mid, acc_cl, acc[t])
+        for t in range(nt):
+            _phases(vi, acc[t], t0 + s0 + t, li, d, v_inf, if_step, leaky, v_th, v_reset,
+                    subtract, refr, out[s0 + t, i], counts[i])  # fmt: skip
+            if trace.shape[0] > 0:
+                trace[i, t0 + s0 + t, :] = vi
 
 
 @nb.njit(cache=True, parallel=True)
@@ -222,37 +273,57 @@ def population_block_serial(z, meta, ints, floats, const, t0, v, last, d, v_inf,
                 v_reset, subtract, refr, out, counts, trace)  # fmt: skip
 
 
+@nb.njit(cache=True)
+def _windows_of(windows, n_in):  # type: ignore[no-untyped-def]
+    """Inverse of ``windows``: the windows holding input unit ``q`` are ``idx[ptr[q]:ptr[q+1]]``."""
+    ptr = np.zeros(n_in + 1, np.int64)
+    for unit in windows.ravel():
+        ptr[unit + 1] += 1
+    for q in range(n_in):
+        ptr[q + 1] += ptr[q]
+    fill = ptr[:-1].copy()
+    idx = np.empty(windows.size, np.int64)
+    for u in range(windows.shape[0]):
+        for m in range(windows.shape[1]):
+            q = windows[u, m]
+            idx[fill[q]] = u
+            fill[q] += 1
+    return ptr, idx
+
+
 @nb.njit(cache=True, inline="always")
-def _gate_sample(i, s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
-    """Sample ``i`` of :func:`gate_block`."""
+def _gate_sample(i, s, windows, ptr, idx, counts, winner, out):  # type: ignore[no-untyped-def]
+    """Sample ``i`` of :func:`gate_block`: only the windows holding a spike of the step."""
     steps, n_in = s.shape[0], s.shape[2]
     n_out, k = windows.shape
     c, win = counts[i], winner[i]
+    seen = np.full(n_out, -1, np.int64)
     for t in range(steps):
         st, o = s[t, i], out[t, i]
-        for unit in range(n_in):
-            if st[unit]:
-                c[unit] += 1
-        for u in range(n_out):
-            o[u] = 0
-            touched = False
-            top = -1
-            for m in range(k):
-                unit = windows[u, m]
-                if st[unit]:
-                    touched = True
-                if c[unit] > top:
-                    top = c[unit]
-            if not touched:
+        o[:] = 0
+        for unit in range(n_in):  # branch-free
+            c[unit] += st[unit]
+        for q in range(n_in):
+            if not st[q]:
                 continue
-            w = win[u]
-            if w < 0 or c[w] != top:
+            for p in range(ptr[q], ptr[q + 1]):
+                u = idx[p]
+                if seen[u] == t:
+                    continue
+                seen[u] = t
+                top = -1
                 for m in range(k):
-                    if c[windows[u, m]] == top:
-                        w = windows[u, m]
-                        break
-                win[u] = w
-            o[u] = st[w]
+                    unit = windows[u, m]
+                    if c[unit] > top:
+                        top = c[unit]
+                w = win[u]
+                if w < 0 or c[w] != top:
+                    for m in range(k):
+                        if c[windows[u, m]] == top:
+                            w = windows[u, m]
+                            break
+                    win[u] = w
+                o[u] = st[w]
 
 
 @nb.njit(cache=True, parallel=True)
@@ -274,12 +345,14 @@ def gate_block(s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
     Only windows with a spike in the step are examined: the counts of the others do not change,
     and neither does their winner under the rule of :mod:`lif_bridge.semantics`.
     """
+    ptr, idx = _windows_of(windows, s.shape[2])
     for i in nb.prange(s.shape[1]):
-        _gate_sample(i, s, windows, counts, winner, out)
+        _gate_sample(i, s, windows, ptr, idx, counts, winner, out)
 
 
 @nb.njit(cache=True)
 def gate_block_serial(s, windows, counts, winner, out):  # type: ignore[no-untyped-def]
     """:func:`gate_block` in the calling thread (for small blocks)."""
+    ptr, idx = _windows_of(windows, s.shape[2])
     for i in range(s.shape[1]):
-        _gate_sample(i, s, windows, counts, winner, out)
+        _gate_sample(i, s, windows, ptr, idx, counts, winner, out)

@@ -80,9 +80,19 @@ def batch_size_for(network: Network, simulation: Simulation, memory_bytes: int) 
     return int(max(1, min(256, by_memory, by_cache)))
 
 
-def block_steps(network: Network, steps: int, batch: int, memory_bytes: int) -> int:
-    """Steps simulated per block: the block's spikes and one population's work fit the budget."""
+def block_steps(
+    network: Network, steps: int, batch: int, memory_bytes: int, *, compiled: bool = False
+) -> int:
+    """Steps simulated per block: the block's spikes and one population's work fit the budget.
+
+    The NumPy path's work per step is float64 jumps and im2col buffers; the compiled kernels'
+    is only the 1-byte trains a population receives (gated and side by side), their jumps live
+    in a per-thread tile of steps (:data:`lif_bridge_reference.fused.TILE_FLOATS`).
+    """
     spikes, work = _per_step_bytes(network)
+    if compiled:
+        work = 2 * max(sum(int(np.prod(e.gated_shape)) for e in p.projections)
+                       for p in network.populations)  # fmt: skip
     budget = min(BLOCK_BYTES, max(memory_bytes // 4, 1))
     return int(max(1, min(steps, budget // max(batch * (spikes + work), 1))))
 
@@ -125,7 +135,9 @@ class ReferenceProgram:
         self.count_layers = self.plan.count_layers
         self.trace_layers = self.plan.trace_layers
         self.batch_size = batch_size or batch_size_for(network, simulation, memory_bytes)
-        self.block = block_steps(network, simulation.steps, self.batch_size, memory_bytes)
+        self.block = block_steps(
+            network, simulation.steps, self.batch_size, memory_bytes, compiled=self.compiled
+        )
         self.ops = [[SynapticOp(proj) for proj in pop.projections] for pop in self.plan.populations]
         self.prepared = (
             [CompiledPopulation(pop, ops) for pop, ops in zip(self.plan.populations, self.ops,
