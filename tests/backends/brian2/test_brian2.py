@@ -238,7 +238,7 @@ def test_single_neuron_rates_match_exact_transfer() -> None:
     for reset, want in expected.items():
         nrn = Neurons(c_m=1.0, g_l=3.0, v_th=1.0, reset=reset)  # type: ignore[arg-type]
         # NumPy target: no Cython compilation (the Cython target is checked in tests/conformance)
-        got = single_neuron_rates([0.3, 0.2], rates, nrn, duration=71.0, dt=1e-4, target="numpy")
+        got = single_neuron_rates([0.3, 0.2], rates, nrn, duration=71.0, dt=1e-3, target="numpy")
         np.testing.assert_allclose(got, want, atol=0.02)
 
 
