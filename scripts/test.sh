@@ -63,20 +63,36 @@ make_venv() {
   "$py" -m venv "$1"
 }
 
-# install_once DIR PIP-ARGS...: pip install into DIR unless done for this pyproject.toml.
+# installer DIR: the install command for DIR's Python: uv (installed into DIR with pip first;
+# it resolves and installs the environments in seconds where pip takes minutes), or pip where
+# uv cannot be installed or USE_UV=0. Local wheel folders pip is pointed at ($PIP_FIND_LINKS,
+# e.g. this machine's CPU build of torch) are passed on to uv.
+installer() {
+  local dir=$1
+  if [ "${USE_UV:-1}" = 1 ] && { [ -x "$dir/bin/uv" ] ||
+    "$dir/bin/python" -m pip install "${PIP_FLAGS[@]}" uv >/dev/null 2>&1; }; then
+    echo "$dir/bin/uv pip install -q --python $dir/bin/python${PIP_FIND_LINKS:+ --find-links $PIP_FIND_LINKS}"
+  else
+    echo "$dir/bin/python -m pip install ${PIP_FLAGS[*]}"
+  fi
+}
+
+# install_once DIR ARGS...: install ARGS into DIR unless done for this pyproject.toml (one stamp
+# per argument list, so that several installs into one environment are each done once).
 install_once() {
   local dir=$1; shift
-  local stamp="$dir/.lif-bridge-installed" want
+  local want stamp
   want="$(sha256sum pyproject.toml | cut -d' ' -f1) $*"
+  stamp="$dir/.lif-bridge-installed-$(echo "$*" | sha256sum | cut -c1-12)"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
-  "$dir/bin/pip" install "${PIP_FLAGS[@]}" "$@" && echo "$want" >"$stamp"
+  # shellcheck disable=SC2046  # the installer command is split into words on purpose
+  $(installer "$dir") "$@" && echo "$want" >"$stamp"
 }
 
 ensure_main() {
   make_venv .venv 3.11 || return 1
-  # torch first, pinned: this version is a local CPU wheel; other specs pull CUDA packages.
-  install_once .venv "torch==2.13.0" || return 1
-  install_once .venv -e ".[torch,brian2,sweep,dev,nir,nir-tools]" || return 1
+  # torch pinned: this version is a local CPU wheel here; other specs pull CUDA packages.
+  install_once .venv "torch==2.13.0" -e ".[torch,brian2,sweep,dev,nir,nir-tools]" || return 1
   # Norse and sinabs (the NIR exporters of tests/core/test_nir_{norse,sinabs}.py) without their
   # declared dependencies: torchvision would bring a CUDA torch, sinabs pins nir<=1.0.4 and samna.
   # What they import on CPU is in the extra nir-tools (pyproject.toml).

@@ -23,6 +23,7 @@ def _check_pngs(out: Path, prefix: str) -> None:
         assert data.startswith(PNG) and len(data) > 5_000, png
 
 
+@pytest.mark.slow  # every experiment end to end: ~2 min of CPU (once, in the main stage)
 def test_quick_all_end_to_end(tmp_path: Path, mnist_dir: str) -> None:
     out = tmp_path / "rep"
     code = main(
