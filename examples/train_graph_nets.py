@@ -70,6 +70,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out", type=Path, help="folder for the model files")
     parser.add_argument("--nets", nargs="+", choices=sorted(GRAPH_NETS), default=sorted(GRAPH_NETS))
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate (one-cycle)")
+    parser.add_argument(
+        "--weight-decay", type=float, default=0.0, help="AdamW weight decay (default 0: Adam)"
+    )
     parser.add_argument("--train-limit", type=int, help="train on the first N images only")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
@@ -79,7 +83,15 @@ def main(argv: list[str] | None = None) -> None:
     train = load_mnist("train", data_dir=args.data_dir, limit=args.train_limit)
     test = load_mnist("test", data_dir=args.data_dir)
     for name in args.nets:
-        model = train_graph_net(name, train.x, train.y, epochs=args.epochs, seed=args.seed)
+        model = train_graph_net(
+            name,
+            train.x,
+            train.y,
+            epochs=args.epochs,
+            lr=args.lr,
+            weight_decay=args.weight_decay,
+            seed=args.seed,
+        )
         acc = accuracy(model, test.x, test.y)
         acc1k = accuracy(model, test.x[:1000], test.y[:1000])
         paths = save_all(model, args.out, name)
