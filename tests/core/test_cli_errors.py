@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -246,3 +247,20 @@ def test_convert_of_a_network_file_says_it_is_already_converted(
 ) -> None:
     assert main(["convert", str(net_file), "-o", str(tmp_path / "again")]) == 2
     one_line("net.npz", "already converted", "lif-bridge run")
+
+
+def test_convert_without_torch_is_one_line_with_the_install_route(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_line: Callable[..., str]
+) -> None:
+    # A None entry in sys.modules makes `import torch` raise ModuleNotFoundError, as on a
+    # machine without torch (the main job installs none).
+    for name in [m for m in sys.modules if m.split(".")[0] == "torch"]:
+        monkeypatch.delitem(sys.modules, name)
+    for name in [m for m in sys.modules if m.startswith("lif_bridge.convert.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    model = tmp_path / "model.pt"
+    model.write_bytes(b"not read")
+    argv = ["convert", str(model), "--input-shape", "1", "8", "8", "--out", str(tmp_path / "n.npz")]
+    assert main(argv) == 2
+    one_line("needs torch", "download.pytorch.org/whl/cpu", "lif-bridge[torch]")
