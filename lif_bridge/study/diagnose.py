@@ -283,11 +283,17 @@ def _checks(
     max_tries: int,
     target: float,
 ) -> list[dict[str, Any]]:
-    """Check the suggested window by running it, ×1.5 until ``target`` (``max_tries``, ``cap``)."""
+    """Check the suggested window by running it, ×1.5 until ``target`` (``max_tries``, ``cap``).
+
+    A window of the curve that already reached ``target`` bounds the search: no candidate
+    exceeds it, and when the tries run out below it, it is the answer (measured, not modelled).
+    """
     tries: list[dict[str, Any]] = []
     if suggested is None:
         return tries
-    candidate = suggested
+    reached = [c for c in curve if c["agreement"] >= target - 1e-12]
+    known = min(reached, key=lambda c: c["steps"]) if reached else None
+    candidate = suggested if known is None else min(suggested, known["steps"])
     for _ in range(max_tries):
         if candidate > cap or not _within_limits(probe.network, candidate, len(probe.x)):
             break
@@ -297,8 +303,12 @@ def _checks(
         measured = {**measured, "predicted": predict(candidate)}
         tries.append(measured)
         if measured["agreement"] >= target - 1e-12:
-            break
-        candidate = math.ceil(candidate * 1.5)
+            return tries
+        candidate = max(math.ceil(candidate * 1.5), candidate + 1)
+        if known is not None:
+            candidate = min(candidate, known["steps"])
+    if known is not None:
+        tries.append({**known, "predicted": predict(known["steps"])})
     return tries
 
 

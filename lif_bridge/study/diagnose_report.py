@@ -131,6 +131,7 @@ def write_diagnosis(d: Mapping[str, Any], folder: str | os.PathLike[str], title:
         "",
     ]
     target = 100 * d["target_agreement"]
+    tried = [c["steps"] for c in d["checks"]] + [c["steps"] for c in d["curve"]]
     if d["suggested_steps"] is not None:
         last = d["checks"][-1]
         lines.append(
@@ -140,9 +141,10 @@ def write_diagnosis(d: Mapping[str, Any], folder: str | os.PathLike[str], title:
         )
     else:
         lines.append(
-            f"- No window up to {d['check_cap_steps']} steps was found to reach {target:.0f} % "
-            f"(model T = {d['model_steps']}); the disagreements are not resolution-limited: see "
-            "saturation and correlation above."
+            f"- No window tried (up to T = {max(tried, default=d['detail_steps'])} steps; checks "
+            f"stop at {d['check_cap_steps']}) reached {target:.0f} % (model T = "
+            f"{d['model_steps']}); the disagreements are not resolution-limited: see saturation "
+            "and correlation above."
         )
     for c in d["checks"][:-1] if d["suggested_steps"] is not None else d["checks"]:
         lines.append(

@@ -53,3 +53,39 @@ def test_diagnose_digits_writes_report_and_suggested_t_holds(tmp_path, capsys):
     assert check["agreement"] >= d["target_agreement"]
     assert check["agreement"] >= check["predicted"]
     assert "Suggestions" in (out / "report.md").read_text()
+
+
+class _FakeProbe:
+    """A probe whose agreement is 0.15 below 8 steps and 1.0 from 8 on (no simulation)."""
+
+    def __init__(self) -> None:
+        from lif_bridge.network import Dense, Network, Neurons
+
+        self.network = Network(
+            input_shape=(2,), layers=(Dense(weight=np.ones((2, 2)), neurons=Neurons()),)
+        )
+        self.x = np.zeros((3, 2))
+        self.runs: list[int] = []
+
+    def run(self, n: int) -> int:
+        self.runs.append(n)
+        return n
+
+    def score(self, n: int, steps: int) -> dict[str, float]:
+        return {"steps": steps, "agreement": 1.0 if steps >= 8 else 0.15}
+
+
+def test_checks_fall_back_to_a_measured_window_that_reached_the_target():
+    # The model suggests T = 1, wrongly; the curve already measured 100 % at T = 8: the checks
+    # never run past 8, and when their tries run out below it, the measured 8 is the answer.
+    from lif_bridge.study.diagnose import _checks
+
+    probe = _FakeProbe()
+    curve = [{"steps": 8, "agreement": 1.0}]
+    tries = _checks(probe, curve, 1, lambda n: 1.0, 80, 3, 0.99)  # type: ignore[arg-type]
+    assert probe.runs == [1, 2, 3]
+    assert [t["steps"] for t in tries] == [1, 2, 3, 8]
+    assert tries[-1]["agreement"] == 1.0
+    probe = _FakeProbe()
+    tries = _checks(probe, curve, 5, lambda n: 1.0, 80, 4, 0.99)  # type: ignore[arg-type]
+    assert probe.runs == [5] and [t["steps"] for t in tries] == [5, 8]  # 5 × 1.5 > 8: clamped
