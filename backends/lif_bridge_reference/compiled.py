@@ -73,6 +73,7 @@ def _meta_row(kind: int, z_off: int, n_in: int, arrays: Any, pack: _Packer) -> l
             pack.float_(c.wb),
             c.wb.shape[1],
             c.wb.shape[2],
+            pack.int_(c.pix_len),
         ]
     row = [kind, z_off, n_in, *rest]
     return row + [0] * (fused.META_COLUMNS - len(row))

@@ -41,11 +41,15 @@ class ConvForm:
     geom
         ``(n_mid, H·W, C_out, C_in / groups)`` int64: units the convolution reads, pixels per
         input channel, output channels, input channels per group.
-    pix_ptr, pix_tap, pix_out
-        Tap table: input pixel ``q`` reaches output pixel ``pix_out[m]`` through tap
-        ``pix_tap[m]``, for ``m`` in ``pix_ptr[q]:pix_ptr[q+1]``.
+    pix_ptr, pix_tap, pix_out, pix_len
+        Tap table in runs: input pixel ``q`` reaches output pixels ``pix_out[m] + r`` through
+        reversed taps ``pix_tap[m] + r``, ``r < pix_len[m]``, for ``m`` in
+        ``pix_ptr[q]:pix_ptr[q+1]``. With one group, such a run is one contiguous slice of
+        the blocked weights onto one contiguous slice of the channels-last jumps (a row of the
+        kernel: ``kW`` output pixels); otherwise every run is one tap.
     wb
-        ``(C_in, kH·kW, C_out / groups)`` float64 [V per spike]: weight over the target's ``C_m``.
+        ``(C_in, kH·kW, C_out / groups)`` float64 [V per spike]: weight over the target's ``C_m``,
+        taps reversed (``wb[c, kH·kW - 1 - tap]``).
     """
 
     ptr: np.ndarray
@@ -55,6 +59,7 @@ class ConvForm:
     pix_ptr: np.ndarray
     pix_tap: np.ndarray
     pix_out: np.ndarray
+    pix_len: np.ndarray
     wb: np.ndarray
 
 
@@ -104,20 +109,32 @@ def _conv_form(proj: ProjectionPlan, layer: Conv2d, c_m: np.ndarray) -> ConvForm
     taps = np.arange(kh * kw, dtype=float).reshape(1, 1, kh, kw)
     one = Conv2d(weight=taps, stride=layer.stride, padding=layer.padding, dilation=layer.dilation)
     probe = conv_synapses(one, (1, h, w))
-    order = np.argsort(probe.pre, kind="stable")
-    pix_ptr = np.searchsorted(probe.pre[order], np.arange(h * w + 1)).astype(np.int64)
+    n_taps = kh * kw
+    pre = probe.pre.astype(np.int64)
+    rtap = n_taps - 1 - probe.weight.astype(np.int64)  # reversed taps
+    post = probe.post.astype(np.int64)
+    order = np.lexsort((post, pre))  # by input pixel, then output pixel
+    pre, rtap, post = pre[order], rtap[order], post[order]
+    # a run continues while the output pixel and the reversed tap both step by one
+    same = np.zeros(pre.size, dtype=bool)
+    if layer.groups == 1 and pre.size > 1:
+        same[1:] = (pre[1:] == pre[:-1]) & (post[1:] == post[:-1] + 1) & (rtap[1:] == rtap[:-1] + 1)
+    starts = np.flatnonzero(~same)
+    run_len = np.diff(np.append(starts, pre.size)).astype(np.int64)
+    pix_ptr = np.searchsorted(pre[starts], np.arange(h * w + 1)).astype(np.int64)
     # wb[c, tap, o]: weight of input channel c at a tap to output channel g·og + o of its group
     g_of = np.arange(c_in) // cg
     wb = np.empty((c_in, kh * kw, og))
     for c in range(c_in):
-        wb[c] = w_all[g_of[c] * og : (g_of[c] + 1) * og, c % cg].reshape(og, kh * kw).T
+        wb[c] = w_all[g_of[c] * og : (g_of[c] + 1) * og, c % cg].reshape(og, n_taps).T[::-1]
     return ConvForm(
         ptr=ptr,
         idx=idx,
         val=np.asarray(val, dtype=np.float64),
         geom=np.array([c_in * h * w, h * w, c_out, cg], dtype=np.int64),
         pix_ptr=pix_ptr,
-        pix_tap=probe.weight[order].astype(np.int64),
-        pix_out=probe.post[order].astype(np.int64),
+        pix_tap=rtap[starts],
+        pix_out=post[starts],
+        pix_len=run_len,
         wb=np.ascontiguousarray(wb),
     )

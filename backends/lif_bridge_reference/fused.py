@@ -95,7 +95,7 @@ KIND, Z_OFF, N_IN = 0, 1, 2
 #: ``ints[A0:]``, ``indices`` at ``ints[A1:]``, ``data`` at ``floats[A2:]``. CONV: see
 #: :class:`lif_bridge_reference.forms.ConvForm` (``A0 = -1``: no pooling before it).
 A0 = 3
-META_COLUMNS = A0 + 13
+META_COLUMNS = A0 + 14
 
 
 #: Most float64 jumps one sample holds at once (a tile of steps): a few hundred KiB, in L2.
@@ -110,12 +110,15 @@ def _conv_step(z, m, ints, floats, mid, acc_cl, acc):  # type: ignore[no-untyped
 
     ``m`` is the projection's ``meta`` row: ``A0..A2`` the pooling CSR (``A0 = -1``: none),
     ``A3`` units read, ``A4`` pixels per input channel, ``A5`` output channels, ``A6`` input
-    channels per group, ``A7..A9`` the tap table, ``A10`` the weights ``(C_in, taps, og)``,
-    ``A11`` taps, ``A12`` output channels per group. The taps' jumps are summed from zero
-    channels-last (input by input, tap by tap), then added to ``acc``.
+    channels per group, ``A7..A9`` and ``A13`` the tap table in runs, ``A10`` the weights
+    ``(C_in, taps, og)`` (taps reversed), ``A11`` taps, ``A12`` output channels per group. The
+    taps' jumps are summed from zero channels-last (input by input; an input reaches each
+    output unit through one tap, so the order of its runs does not matter), then added to
+    ``acc``.
     """
     n_mid, hw_in, n_ch, group_in = m[A0 + 3], m[A0 + 4], m[A0 + 5], m[A0 + 6]
     pp, pt, po, wo, taps, og = m[A0 + 7], m[A0 + 8], m[A0 + 9], m[A0 + 10], m[A0 + 11], m[A0 + 12]
+    pl = m[A0 + 13]
     n = acc.size
     n_pix = n // n_ch
     pooled = m[A0] >= 0
@@ -137,13 +140,14 @@ def _conv_step(z, m, ints, floats, mid, acc_cl, acc):  # type: ignore[no-untyped
             for e in range(ints[pp + q], ints[pp + q + 1]):
                 w0 = row + ints[pt + e] * og
                 o0 = ints[po + e] * n_ch + base
-                w = floats[w0 : w0 + og]
-                a = acc_cl[o0 : o0 + og]
+                span = ints[pl + e] * og
+                w = floats[w0 : w0 + span]
+                a = acc_cl[o0 : o0 + span]
                 if pooled:
-                    for o in range(og):
+                    for o in range(span):
                         a[o] += w[o] * zu
                 else:  # zu = 1: w * 1.0 is w, bit for bit
-                    for o in range(og):
+                    for o in range(span):
                         a[o] += w[o]
     for px in range(n_pix):
         a = acc_cl[px * n_ch : (px + 1) * n_ch]
