@@ -142,6 +142,6 @@ def from_torch(*args, **kwargs):  # type: ignore[no-untyped-def]
 
     torch is imported only when this is called.
     """
-    from lif_bridge.convert.torch import from_torch as _from_torch
+    from lif_bridge.convert import from_torch as _from_torch
 
     return _from_torch(*args, **kwargs)

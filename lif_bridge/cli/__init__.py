@@ -123,16 +123,6 @@ def _unrecognised(args: argparse.Namespace, extra: list[str]) -> LifBridgeError:
     )
 
 
-#: Optional frameworks a command may import, and how to get them (one line when missing).
-_OPTIONAL_MODULES = {
-    "torch": (
-        "this command imports a PyTorch model and needs torch, which is not installed: "
-        "pip install torch --index-url https://download.pytorch.org/whl/cpu && "
-        "pip install 'lif-bridge[torch]'"
-    ),
-}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``lif-bridge``; returns the exit status."""
     from lif_bridge.cli.common import fail
@@ -148,10 +138,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except LifBridgeError as exc:
         return fail(str(exc))
-    except ModuleNotFoundError as exc:
-        if exc.name not in _OPTIONAL_MODULES:
-            raise
-        return fail(_OPTIONAL_MODULES[exc.name])
     except KeyboardInterrupt:
         return fail("interrupted", 130)
 

@@ -174,7 +174,7 @@ def _convert(args: argparse.Namespace) -> int:
         template["v_rest"] = args.v_rest
     neurons = Neurons(**template) if template else None
 
-    from lif_bridge.convert.torch import from_torch
+    from lif_bridge.convert import from_torch
     from lif_bridge.ttfs.cli import convert_options, convert_summary
 
     net = from_torch(

@@ -16,6 +16,7 @@ from lif_bridge.convert.normalize import (
     percentile_factor,
 )
 from lif_bridge.convert.scale import DEFAULT_MAX_RATE, convert_network
+from lif_bridge.errors import BackendUnavailableError
 
 __all__ = [
     "DEFAULT_MAX_RATE",
@@ -29,8 +30,24 @@ __all__ = [
 ]
 
 
+#: What to do when torch is missing (the main install has none).
+TORCH_MISSING = (
+    "importing a PyTorch model needs torch, which is not installed: "
+    "pip install torch --index-url https://download.pytorch.org/whl/cpu && "
+    "pip install 'lif-bridge[torch]'"
+)
+
+
 def from_torch(*args: Any, **kwargs: Any) -> Any:
-    """Convert a trained PyTorch model; see :func:`lif_bridge.convert.torch.from_torch`."""
+    """Convert a trained PyTorch model; see :func:`lif_bridge.convert.torch.from_torch`.
+
+    torch is imported only when this is called; without it, a
+    :class:`~lif_bridge.errors.BackendUnavailableError` says how to install it.
+    """
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        raise BackendUnavailableError(TORCH_MISSING) from exc
     from lif_bridge.convert.torch import from_torch as _from_torch
 
     return _from_torch(*args, **kwargs)

@@ -264,3 +264,14 @@ def test_convert_without_torch_is_one_line_with_the_install_route(
     argv = ["convert", str(model), "--input-shape", "1", "8", "8", "--out", str(tmp_path / "n.npz")]
     assert main(argv) == 2
     one_line("needs torch", "download.pytorch.org/whl/cpu", "lif-bridge[torch]")
+
+
+def test_from_torch_without_torch_raises_the_install_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lif_bridge
+    from lif_bridge.errors import BackendUnavailableError
+
+    for name in [m for m in sys.modules if m.split(".")[0] == "torch"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(BackendUnavailableError, match=r"whl/cpu .*lif-bridge\[torch\]"):
+        lif_bridge.from_torch(object(), input_shape=(1, 8, 8))
