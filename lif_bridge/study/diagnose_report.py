@@ -141,7 +141,7 @@ def write_diagnosis(d: Mapping[str, Any], folder: str | os.PathLike[str], title:
         )
     else:
         lines.append(
-            f"- No window tried (up to T = {max(tried, default=d['detail_steps'])} steps; checks "
+            f"- No window tried (up to T = {max(tried)} steps; checks "
             f"stop at {d['check_cap_steps']}) reached {target:.0f} % (model T = "
             f"{d['model_steps']}); the disagreements are not resolution-limited: see saturation "
             "and correlation above."
