@@ -8,6 +8,12 @@ All functions are pure functions of arrays.
   :math:`\rho = \sum (r - \bar r)(a - \bar a) / \sqrt{\sum (r - \bar r)^2 \sum (a - \bar a)^2}`,
   taken over neurons for each sample (``axis="neurons"``, the paper's figure) or over samples
   for each neuron (``axis="samples"``); constant vectors have no correlation and are left out.
+* Potential readout (:func:`potential_scores`): the output neuron's spike count plus its final
+  residual, :math:`N + (v_T - v_{rest}) / V_{th}`. With reset by subtraction, no leak and no
+  refractoriness this is exactly its integrated input over the window divided by ``V_th`` (bias
+  included), i.e. the non-spiking output layer of Rueckauer et al. (2017): spikes emitted early,
+  before inhibiting input arrived, are taken back by a negative residual, and count ties are
+  broken. It is reported *beside* the count agreement, never instead of it.
 * Rate error against the resolution bound: a window of ``T`` seconds counts whole spikes, so
   :math:`|f - N/T| < 1/T` (Eq. 19–21) for a regular train; ``rate_error`` reports the error next
   to the bound.
@@ -22,6 +28,7 @@ import numpy as np
 
 from lif_bridge.backend import Result
 from lif_bridge.connectivity import pool_windows, population_matrix
+from lif_bridge.errors import LifBridgeError
 from lif_bridge.network import Network
 
 __all__ = [
@@ -30,6 +37,7 @@ __all__ = [
     "accuracy",
     "agreement",
     "correlation",
+    "potential_scores",
     "rate_error",
     "spikes_per_neuron",
     "synaptic_operations",
@@ -74,6 +82,48 @@ def agreement(snn_counts: np.ndarray, ann_outputs: np.ndarray) -> Agreement:
         ties=ties,
         silent=int(np.sum(top[:, 0] == 0)),
     )
+
+
+def potential_scores(network: Network, result: Result) -> np.ndarray:
+    r"""Scores of the output neurons from counts and final potentials, ``(samples, outputs)``.
+
+    .. math::
+
+        S_k = N_k + \frac{v_k(T) - v_{rest,k}}{V_{th,k}}
+
+    with :math:`N_k` the spike count over the window and :math:`v_k(T)` the membrane potential
+    [V] after the last step (after its reset), :math:`v_{rest}` the initial potential. For a
+    Linear LIF or IF neuron with reset by subtraction, :math:`v(T) = v_{rest} + \sum_n \Delta
+    v_n - N V_{th}`, so with ``g_l = 0`` and no refractoriness :math:`S_k` is the integrated input
+    (synaptic jumps and bias) divided by ``V_th``: the membrane read as a non-spiking output
+    layer. With a leak it is the leaky integral; with ``reset="zero"`` it is the count plus the
+    fraction of a threshold reached at the end (input lost at resets is not restored). Use the
+    scores with :func:`agreement` (``agreement(potential_scores(net, r), ann)``).
+
+    Parameters
+    ----------
+    network
+        The description the result came from.
+    result
+        A run whose readout traced the output layer
+        (``Readout(traces=(network.output.name,))``).
+
+    Raises
+    ------
+    LifBridgeError
+        The result holds no trace of the output layer.
+    """
+    name = network.output.name
+    trace = result.traces.get(name)
+    if trace is None:
+        raise LifBridgeError(
+            f"potential_scores: the result has no membrane trace of the output layer {name!r}; "
+            f"run with Readout(traces=({name!r},))"
+        )
+    v_end = np.asarray(trace, dtype=np.float64)[:, -1, :]
+    params = network.output.neurons.broadcast(v_end.shape[1])
+    residual = (v_end - params["v_rest"]) / params["v_th"]
+    return np.asarray(result.counts[name], dtype=np.float64) + residual
 
 
 def accuracy(predictions: np.ndarray, labels: np.ndarray) -> float:

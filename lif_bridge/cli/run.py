@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from lif_bridge.analysis import accuracy, agreement
+from lif_bridge.analysis import accuracy, agreement, potential_scores
 from lif_bridge.ann import ann_forward
 from lif_bridge.backend import get_backend
 from lif_bridge.cli.common import add_backend_arg, add_data_args, emit, load_split, positive_int
+from lif_bridge.errors import ValidationError
 from lif_bridge.fileio import atomic_path, check_writable
 from lif_bridge.limits import check_run
 from lif_bridge.network import ConstantCurrent, Poisson, Readout, RegularRate, Simulation
@@ -55,6 +56,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--seed", type=int, default=0, help="seed of Poisson coding")
     p.add_argument("--max-rate", type=float, help="input rate [Hz] for x = 1")
     p.add_argument(
+        "--readout",
+        choices=("count", "potential"),
+        default="count",
+        help="count: label = most spikes (always reported); potential: also report the "
+        "agreement of count + (v_T - v_rest)/V_th of the output layer, its integrated input "
+        "(a non-spiking output layer; traces the output layer's membrane)",
+    )
+    p.add_argument(
         "--save",
         metavar="FILE.npz",
         help="write output counts and ANN outputs (checked before the run; never an input)",
@@ -64,7 +73,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=_run)
 
 
-def _simulation(args: argparse.Namespace, saved: Simulation | None) -> Simulation:
+def _simulation(
+    args: argparse.Namespace, saved: Simulation | None, traces: tuple[str, ...] = ()
+) -> Simulation:
     base = saved or Simulation(steps=300, dt=0.01)
     encoder = base.encoder
     if args.encoding:
@@ -75,7 +86,7 @@ def _simulation(args: argparse.Namespace, saved: Simulation | None) -> Simulatio
         dt=base.dt if args.dt is None else args.dt,
         encoder=encoder,
         max_rate=args.max_rate if args.max_rate is not None else base.max_rate,
-        readout=Readout(counts="all"),
+        readout=Readout(counts="all", traces=traces),
     )
 
 
@@ -92,14 +103,21 @@ def _run(args: argparse.Namespace) -> int:
         check_writable(args.save, what="--save", inputs=inputs)
     network, saved = load_network_and_simulation(args.network)
     if network.metadata.get("coding") == "ttfs":
+        if args.readout == "potential":
+            raise ValidationError(
+                f"{args.network}: --readout potential is for rate-coded networks; a TTFS "
+                "network is read out by first-spike times (drop --readout)"
+            )
         from lif_bridge.ttfs.cli import run_ttfs
 
         return run_ttfs(args, network)
-    sim = _simulation(args, saved)
+    potential = args.readout == "potential"
+    sim = _simulation(args, saved, (network.output.name,) if potential else ())
     x, y = load_split(args.data, args.split, args.data_dir, args.limit)
     x = scale_to_unit(x) if args.scale_inputs else x
     check_input_range(np.asarray(x))
-    check_run(network, sim.steps, len(x), what="--steps")
+    traced = network.output.size if potential else 0
+    check_run(network, sim.steps, len(x), traces=traced, what="--steps")
     from lif_bridge.cli import backend_options
 
     backend = get_backend(args.backend, **backend_options(args))
@@ -129,8 +147,15 @@ def _run(args: argparse.Namespace) -> int:
         "seconds_per_sample": result.seconds / len(x),
         "info": dict(result.info),
     }
+    arrays = {"counts": counts, "ann": ann}
+    if potential:
+        scores = potential_scores(network, result)
+        arrays["potential"] = scores
+        pagree = agreement(scores, ann)
+        payload["potential_agreement"] = pagree.fraction
+        payload["potential_accuracy"] = accuracy(scores, y) if y is not None else None
     if args.save:
-        payload["saved"] = str(write_npz(args.save, counts=counts, ann=ann))
+        payload["saved"] = str(write_npz(args.save, **arrays))
     acc = (
         f"ANN accuracy {payload['ann_accuracy']:.4f}, SNN accuracy {payload['snn_accuracy']:.4f}, "
         if y is not None
@@ -142,5 +167,11 @@ def _run(args: argparse.Namespace) -> int:
         f"spikes per sample {spikes:.1f}, wall time {result.seconds:.2f} s "
         f"({1e3 * payload['seconds_per_sample']:.2f} ms/sample)"
     )
+    if potential:
+        text += (
+            f"\npotential readout (count + (v_T - v_rest)/V_th): agreement {pagree.fraction:.4f}"
+        )
+        if y is not None:
+            text += f", SNN accuracy {payload['potential_accuracy']:.4f}"
     emit(payload, args.json, text)
     return 0

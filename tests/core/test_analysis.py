@@ -11,15 +11,18 @@ from lif_bridge import (
     Flatten,
     MaxPool2d,
     Network,
+    Neurons,
     Result,
     accuracy,
     agreement,
     correlation,
+    potential_scores,
     rate_error,
     spikes_per_neuron,
     synaptic_operations,
 )
 from lif_bridge.connectivity import pool_windows, population_matrix
+from lif_bridge.errors import LifBridgeError
 from lif_bridge.testing import random_network
 
 
@@ -198,3 +201,27 @@ def test_synaptic_operations_small_conv_by_hand() -> None:
         counts={"conv0": conv, "dense3": np.zeros((1, 2), int)}, output="dense3", steps=1, dt=1
     )
     assert synaptic_operations(net, result, inputs).tolist() == [2 * 9 + 4 + 6 * 2]
+
+
+def test_potential_scores_from_counts_and_final_potential() -> None:
+    """S = N + (v_T - v_rest) / V_th per neuron, from the last step of the output trace."""
+    net = Network(
+        input_shape=(3,),
+        layers=(
+            Dense(
+                name="out",
+                weight=np.ones((2, 3)),
+                neurons=Neurons(v_th=np.array([1.0, 2.0]), v_rest=np.array([0.5, 0.0])),
+            ),
+        ),
+    )
+    trace = np.zeros((1, 4, 2))
+    trace[0, -1] = [0.75, -1.0]
+    result = Result(
+        counts={"out": np.array([[3, 2]])}, output="out", steps=4, dt=0.1, traces={"out": trace}
+    )
+    np.testing.assert_allclose(potential_scores(net, result), [[3.25, 1.5]])
+    with pytest.raises(LifBridgeError, match="Readout\\(traces=\\('out',\\)\\)"):
+        potential_scores(
+            net, Result(counts={"out": np.array([[3, 2]])}, output="out", steps=4, dt=0.1)
+        )

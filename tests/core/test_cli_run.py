@@ -153,3 +153,32 @@ def test_zero_steps_or_dt_refused(
     code = main(["run", str(digits_net), *option, "--limit", "2", "--no-progress", "--json"])
     assert code == 2
     _assert_one_line_error(capsys, "must be")
+
+
+def test_run_potential_readout(
+    digits_net: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--readout potential reports the count agreement unchanged and, beside it, the agreement
+    of count + (v_T - v_rest)/V_th, the saved scores being the ones it was computed from."""
+    out = tmp_path / "pot.npz"
+    args = ["run", str(digits_net), "--steps", "30", "--limit", "20", "--json"]
+    assert main([*args, "--save", str(tmp_path / "count.npz")]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert "potential_agreement" not in plain
+    assert main([*args, "--readout", "potential", "--save", str(out)]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["agreement"] == plain["agreement"]  # the count figure is not replaced
+    with np.load(out) as saved:
+        counts, ann, scores = saved["counts"], saved["ann"], saved["potential"]
+    assert payload["potential_agreement"] == pytest.approx(agreement(scores, ann).fraction)
+    assert scores.shape == counts.shape and np.isfinite(scores).all()
+    # negative input after the spikes shows as scores below the counts
+    assert (scores < counts).any()
+
+
+def test_run_potential_readout_text(digits_net: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The text summary names the potential readout on its own line."""
+    code = main(["run", str(digits_net), "--steps", "20", "--limit", "5", "--readout", "potential"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "potential readout (count + (v_T - v_rest)/V_th): agreement" in out

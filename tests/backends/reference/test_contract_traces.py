@@ -95,3 +95,26 @@ def test_latency_one_step_per_layer(reset: str) -> None:
     for steps, want in ((3, 0), (4, 1)):
         sim = Simulation(steps=steps, dt=DT, max_rate=1 / DT)
         assert int(simulate(net, np.array([[1.0]]), sim).output_counts[0, 0]) == want
+
+
+def test_potential_score_is_the_integrated_input() -> None:
+    """IF neurons, reset by subtraction: count + (v_T - v_rest)/V_th equals the window's whole
+    input (synaptic jumps W·e/C_m and bias I·dt/C_m of every step) over V_th, negative input
+    after early spikes included (lif_bridge.potential_scores)."""
+    from lif_bridge import potential_scores
+
+    rng = np.random.default_rng(3)
+    w = rng.normal(0, 0.6, (5, 8))
+    c_m, v_th, i_bias = 2.0, 0.75, np.array([0.4, -0.2, 0.0, 0.1, 1.0])
+    neurons = Neurons(c_m=c_m, v_th=v_th, v_rest=0.25, i_bias=i_bias)
+    net = Network(input_shape=(8,), layers=(Dense(weight=w, neurons=neurons, name="out"),))
+    steps = 60
+    sim = Simulation(steps=steps, dt=DT, max_rate=1 / DT, readout=Readout(traces=("out",)))
+    x = rng.uniform(0, 1, (4, 8))
+    res = simulate(net, x, sim)
+    # RegularRate: floor(steps·p) spikes of unit i in the window (p = x at max_rate = 1/dt)
+    e_total = np.floor(steps * x)
+    integrated = (e_total @ w.T + steps * i_bias * DT) / c_m
+    scores = potential_scores(net, res)
+    np.testing.assert_allclose(scores * v_th, integrated, rtol=0, atol=1e-9)
+    assert (integrated < 0).any() and (res.output_counts > 0).any()
