@@ -66,7 +66,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--save",
         metavar="FILE.npz",
-        help="write output counts and ANN outputs (checked before the run; never an input)",
+        help="write output counts and ANN outputs, with --readout potential also the "
+        "scores (checked before the run; never an input)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
