@@ -13,7 +13,6 @@ from lif_bridge.analysis import accuracy, agreement, potential_scores
 from lif_bridge.ann import ann_forward
 from lif_bridge.backend import get_backend
 from lif_bridge.cli.common import add_backend_arg, add_data_args, emit, load_split, positive_int
-from lif_bridge.errors import ValidationError
 from lif_bridge.fileio import atomic_path, check_writable
 from lif_bridge.limits import check_run
 from lif_bridge.network import ConstantCurrent, Poisson, Readout, RegularRate, Simulation
@@ -104,11 +103,6 @@ def _run(args: argparse.Namespace) -> int:
         check_writable(args.save, what="--save", inputs=inputs)
     network, saved = load_network_and_simulation(args.network)
     if network.metadata.get("coding") == "ttfs":
-        if args.readout == "potential":
-            raise ValidationError(
-                f"{args.network}: --readout potential is for rate-coded networks; a TTFS "
-                "network is read out by first-spike times (drop --readout)"
-            )
         from lif_bridge.ttfs.cli import run_ttfs
 
         return run_ttfs(args, network)

@@ -144,11 +144,14 @@ def run_ttfs(args: argparse.Namespace, network: Network) -> int:
     from lif_bridge.cli import backend_options
     from lif_bridge.cli.common import emit, load_split
 
-    for flag, value in (("--steps", args.steps), ("--encoding", args.encoding)):
+    # rate-coding options (None: not given); a TTFS network is read out by first-spike times
+    readout = None if args.readout == "count" else args.readout
+    rate_only = (("--steps", args.steps), ("--encoding", args.encoding), ("--readout", readout))
+    for flag, value in rate_only:
         if value is not None:
             raise ValidationError(
                 f"{flag} does not apply to a TTFS network (its windows set the duration and the "
-                "coding); use --dt for a clock-driven run"
+                "coding, its readout is first-spike times); use --dt for a clock-driven run"
             )
     x, y = load_split(args.data, args.split, args.data_dir, args.limit)
     backend = get_ttfs_backend(args.backend, **backend_options(args))

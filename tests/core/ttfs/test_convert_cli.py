@@ -102,7 +102,7 @@ def test_cli_run_refuses_rate_options(
 
     assert main(["run", str(digits_ttfs), "--data", "digits", "--readout", "potential"]) == 2
     err = capsys.readouterr().err
-    assert "--readout potential is for rate-coded networks" in err and "Traceback" not in err
+    assert "--readout does not apply to a TTFS network" in err and "Traceback" not in err
 
 
 def test_cli_convert_ttfs_needs_calibration(capsys: pytest.CaptureFixture[str]) -> None:
