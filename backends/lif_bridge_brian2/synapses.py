@@ -10,7 +10,8 @@ identity map (a shortcut) is the diagonal of its per-channel scale. A spiking so
 (``ConstantCurrent``) feeds a summed ``a_ext<k>`` every step. An edge with a delay of ``d``
 steps delivers its events ``d`` steps later (Brian2's synaptic delay) and drops those that
 started in the previous sample window, as the reference starts every sample with empty delay
-lines.
+lines. On ``cpp_standalone`` a pathway without delay skips Brian2's spike queue and walks its
+source-sorted synapses directly (:mod:`.walk`; the same order, the same sums).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from lif_bridge.network import MaxPool2d, Population
 from lif_bridge.plan import PopulationPlan
 from lif_bridge_brian2.equations import on_pre_code
 from lif_bridge_brian2.maxpool import add_maxpool
+from lif_bridge_brian2.walk import read_events, walk_code_object_class
 
 __all__ = [
     "EdgeView",
@@ -199,7 +201,9 @@ def add_projection(
             clock=clock,
             name=name,
             namespace=namespace,
+            codeobj_class=walk_code_object_class(src, edge.delay),
         )
+    read_events(syn)
     syn.connect(i=pre.astype(np.int32), j=post.astype(np.int32))
     if event:
         # Pathways run at order -1 of the 'synapses' slot by default: place this one after
