@@ -30,7 +30,7 @@ from lif_bridge.network import MaxPool2d, Population
 from lif_bridge.plan import PopulationPlan
 from lif_bridge_brian2.equations import on_pre_code
 from lif_bridge_brian2.maxpool import add_maxpool
-from lif_bridge_brian2.walk import read_events, walk_code_object_class
+from lif_bridge_brian2.walk import enable_walk, walk_code_object_class
 
 __all__ = [
     "EdgeView",
@@ -203,7 +203,7 @@ def add_projection(
             namespace=namespace,
             codeobj_class=walk_code_object_class(src, edge.delay),
         )
-    read_events(syn)
+    enable_walk(syn, split_targets=True)  # on_pre writes a_in_post only; sorted by (pre, post)
     syn.connect(i=pre.astype(np.int32), j=post.astype(np.int32))
     if event:
         # Pathways run at order -1 of the 'synapses' slot by default: place this one after

@@ -13,6 +13,12 @@ Brian2's own; only the two templates of the pathway differ (``templates/synapses
 ``templates/synapses_push_spikes.cpp``). The binary refuses to run, in one line, if the
 synapses are no longer sorted by source (synapses added later with ``connect``).
 
+With OpenMP threads (``threads=``) a pathway whose code writes only post-synaptic variables (every
+lif-bridge projection: ``a_in_post += ...``) and whose synapses are sorted by source, then
+target, is split by target: thread ``k`` runs the synapses onto the ``k``-th slice of the target
+group, so each target still adds its inputs in the same order, on one thread (Brian2's own
+template runs such a pathway on one thread).
+
 Runtime mode and ``cuda_standalone`` keep Brian2's own propagation (their code object classes
 are not the C++ standalone one).
 """
@@ -25,7 +31,7 @@ import brian2 as b2
 from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
 from brian2.devices.device import get_device
 
-__all__ = ["SourceWalkCodeObject", "read_events", "walk_code_object_class"]
+__all__ = ["SourceWalkCodeObject", "enable_walk", "walk_code_object_class"]
 
 
 class SourceWalkCodeObject(CPPStandaloneCodeObject):  # type: ignore[misc]
@@ -49,7 +55,16 @@ def walk_code_object_class(source: Any, delay_steps: int) -> type | None:
     return SourceWalkCodeObject
 
 
-def read_events(synapses: b2.Synapses) -> None:
-    """Let a walking ``synapses.pre`` read its source's eventspace (a no-op otherwise)."""
+def enable_walk(synapses: b2.Synapses, *, split_targets: bool) -> None:
+    """Prepare a walking ``synapses.pre`` (a no-op for any other code object class).
+
+    The pathway reads its source's eventspace. ``split_targets``: its code writes only
+    post-synaptic variables and its synapses are sorted by source, then target (checked by the
+    binary), so that with OpenMP threads each thread may take a slice of the targets.
+    """
     if synapses.codeobj_class is SourceWalkCodeObject:
         synapses.pre.needed_variables.append(synapses.pre.eventspace_name)
+        synapses.pre.template_kwds = {
+            **synapses.pre.template_kwds,
+            "lif_split_targets": bool(split_targets),
+        }

@@ -30,11 +30,11 @@ def _synapses(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndar
     return pre[order].astype(np.int32), post[order].astype(np.int32), weights
 
 
-def _project(folder: Path, pre: np.ndarray, post: np.ndarray, w: np.ndarray, *, unsorted: bool
+def _project(folder: Path, pre: np.ndarray, post: np.ndarray, w: np.ndarray, *, order: np.ndarray
              ) -> tuple[Any, Any, Any]:  # fmt: skip
     """Build (not run) a project with one queued and one walked copy of the synapses."""
     import brian2 as b2
-    from lif_bridge_brian2.walk import SourceWalkCodeObject, read_events, walk_code_object_class
+    from lif_bridge_brian2.walk import SourceWalkCodeObject, enable_walk, walk_code_object_class
 
     rng = np.random.default_rng(1)
     trains = b2.TimedArray((rng.random((STEPS, N_SRC)) < 0.3).astype(float), dt=b2.defaultclock.dt)
@@ -44,9 +44,8 @@ def _project(folder: Path, pre: np.ndarray, post: np.ndarray, w: np.ndarray, *, 
     cls = walk_code_object_class(src, 0)
     assert cls is SourceWalkCodeObject
     s_walk = b2.Synapses(src, walked, "w : 1", on_pre="v_post += w", codeobj_class=cls)
-    read_events(s_walk)
+    enable_walk(s_walk, split_targets=True)
     s_queue.connect(i=pre, j=post)
-    order = np.arange(len(pre))[::-1] if unsorted else np.arange(len(pre))
     s_walk.connect(i=pre[order], j=post[order])
     s_queue.w, s_walk.w = w, w[order]
     mons = [b2.StateMonitor(g, "v", record=True) for g in (queued, walked)]
@@ -56,19 +55,30 @@ def _project(folder: Path, pre: np.ndarray, post: np.ndarray, w: np.ndarray, *, 
     return mons[0], mons[1], s_walk
 
 
-def _in_standalone(tmp_path: Path, unsorted: bool) -> tuple[np.ndarray, np.ndarray, str, str]:
-    """Potentials of both copies (empty if the binary failed), its stderr, the walked name."""
+def _in_standalone(
+    tmp_path: Path, threads: int, unsorted: str = ""
+) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """Potentials of both copies (empty if the binary failed), its stderr, the walked name.
+
+    ``unsorted``: ``"sources"`` (walked synapses in reverse order) or ``"targets"`` (sorted by
+    source, each source's targets reversed), else sorted by source, then target.
+    """
     import brian2 as b2
     from lif_bridge_brian2.toolchain import codegen_prefs
 
     rng = np.random.default_rng(0)
     pre, post, w = _synapses(rng)
+    order = np.arange(len(pre))
+    if unsorted == "sources":
+        order = order[::-1]
+    elif unsorted == "targets":
+        order = np.lexsort((-post, pre))
     b2.set_device("cpp_standalone", build_on_run=False)
     try:
         b2.device.reinit()
         b2.device.activate(build_on_run=False)
-        with codegen_prefs(None, threads=0):
-            m_queue, m_walk, s_walk = _project(tmp_path, pre, post, w, unsorted=unsorted)
+        with codegen_prefs(None, threads=threads):
+            m_queue, m_walk, s_walk = _project(tmp_path, pre, post, w, order=order)
         push = (tmp_path / "code_objects" / f"{s_walk.pre.name}_push_spikes.cpp").read_text()
         assert "nothing to queue" in push  # the walked pathway has no spike queue push
         if unsorted:
@@ -82,16 +92,24 @@ def _in_standalone(tmp_path: Path, unsorted: bool) -> tuple[np.ndarray, np.ndarr
         b2.set_device("runtime")
 
 
-def test_walk_is_bit_identical_to_brian2s_queue(tmp_path: Path) -> None:
-    queued, walked, _, _ = _in_standalone(tmp_path, unsorted=False)
+@pytest.mark.parametrize("threads", [0, 2], ids=["serial", "openmp2"])
+def test_walk_is_bit_identical_to_brian2s_queue(tmp_path: Path, threads: int) -> None:
+    queued, walked, _, _ = _in_standalone(tmp_path, threads)
     assert queued.shape == (N_TGT, STEPS) and np.abs(queued).max() > 1e6
     np.testing.assert_array_equal(walked, queued)
 
 
-def test_walk_refuses_unsorted_synapses(tmp_path: Path) -> None:
-    queued, _, stderr, name = _in_standalone(tmp_path, unsorted=True)
+@pytest.mark.parametrize(
+    ("threads", "unsorted", "message"),
+    [(0, "sources", "sorted by source ("), (2, "targets", "sorted by source and target")],
+)
+def test_walk_refuses_unsorted_synapses(
+    tmp_path: Path, threads: int, unsorted: str, message: str
+) -> None:
+    """Serial: sorted by source is enough; split over threads: by source, then target."""
+    queued, _, stderr, name = _in_standalone(tmp_path, threads, unsorted)
     assert queued.size == 0
-    assert stderr.startswith(f"{name}: ") and "no longer sorted by source" in stderr
+    assert stderr.startswith(f"{name}: ") and f"no longer {message}" in stderr
     assert len(stderr.strip().splitlines()) == 1
 
 
