@@ -3,14 +3,23 @@
 MNIST is not downloaded; the tests read the canonical IDX files from ``$LIF_BRIDGE_DATA_DIR``
 or from ``../shared/data/mnist`` beside the repository. A missing copy is an error of the
 test environment, reported as such (never a skip).
+
+Ctrl-C: the interrupt tests send SIGINT to the test process, as a terminal would. A shell
+starts a background job (``nohup ... &``, many CI runners) with SIGINT *ignored*, which Python
+then keeps, and Brian2 wraps whatever handler it finds at import; so the suite gives itself the
+handler of an interactive Python (``signal.default_int_handler``) before anything is imported.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
+
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
