@@ -60,6 +60,7 @@ def handwritten(
     folder: str,
     threads: int,
     source_major: bool = False,
+    jump_volts: bool = False,
 ) -> tuple[np.ndarray, Clock, Clock]:
     """Output counts ``(samples, 10)``, compile and run clocks of the hand-written script."""
     import brian2 as b2
@@ -90,10 +91,13 @@ def handwritten(
     inp.run_regularly("phase = 0", dt=window)
     syns = []
     for src, tgt, w in ((inp, layers[0], w1), (layers[0], layers[1], w2)):
-        s = b2.Synapses(src, tgt, "w : coulomb (constant)", on_pre="v_post += w/C_m_post")
+        if jump_volts:  # the jump w/C_m (C_m = 1 F) stored per synapse, in volts
+            s = b2.Synapses(src, tgt, "w : volt (constant)", on_pre="v_post += w")
+        else:
+            s = b2.Synapses(src, tgt, "w : coulomb (constant)", on_pre="v_post += w/C_m_post")
         pre, post = np.nonzero(w.T) if source_major else np.nonzero(w)[::-1]
         s.connect(i=pre, j=post)
-        s.w = w[post, pre] * b2.coulomb
+        s.w = w[post, pre] * (b2.volt if jump_volts else b2.coulomb)
         syns.append(s)
     mon = b2.SpikeMonitor(layers[1])
     net = b2.Network(inp, *layers, *syns, mon)
@@ -138,6 +142,11 @@ def main() -> None:
         action="store_true",
         help="connect the hand-written synapses source by source (default: np.nonzero(w) order)",
     )
+    ap.add_argument(
+        "--hand-jump-volts",
+        action="store_true",
+        help="the script stores the jump w/C_m in volts (on_pre 'v_post += w'): no division",
+    )
     ap.add_argument("--data-dir", default=None, help="MNIST folder (default $LIF_BRIDGE_DATA_DIR)")
     args = ap.parse_args()
     net = paper_network("paper_mlp")
@@ -155,7 +164,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-hand-") as hand_dir, \
             tempfile.TemporaryDirectory(prefix="bench-lb-") as lb_dir:  # fmt: skip
         hand, hand_c, hand_r = handwritten(
-            w1, w2, p, args.steps, sim.dt, hand_dir, args.threads, args.hand_source_major
+            w1,
+            w2,
+            p,
+            args.steps,
+            sim.dt,
+            hand_dir,
+            args.threads,
+            args.hand_source_major,
+            args.hand_jump_volts,
         )
         hand_runs = [hand_r]
         # default samples_per_run: every image of the first batch in one run of the binary

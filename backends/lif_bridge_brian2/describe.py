@@ -59,6 +59,7 @@ def describe(network_map: LayerMap) -> str:
         lines.append(
             f"    input synapses: {n_syn:,}, on_pre: v_post += w/C_m_post "
             f"(w in {units.charge!s}, the layer's weights composed with the pooling in front; "
+            "stored as the derived jump = w*inv_C_m_post, recomputed before every run; "
             "added once per step, dropped while refractory)"
         )
     return "\n".join(lines)

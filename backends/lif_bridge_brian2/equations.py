@@ -168,14 +168,15 @@ def reset_code(pop: Population) -> str:
 
 
 def on_pre_code(delay: int = 0) -> str:
-    """Synaptic event: add the jump ``w/C_m`` (as ``w*inv_C_m``) to this step's sum.
+    """Synaptic event: add the synapse's ``jump`` (``w*inv_C_m_post``, derived before every run
+    by :class:`lif_bridge_brian2.synapses.JumpSynapses`) to this step's sum.
 
     With a delay of ``d`` steps an event arriving in the first ``d`` steps of a window started
     in the previous sample and is dropped (each sample starts with empty delay lines).
     """
     if delay:
-        return f"a_in_post += int(t_in_timesteps % W_steps >= {delay})*(w*inv_C_m_post)"
-    return "a_in_post += w*inv_C_m_post"
+        return f"a_in_post += int(t_in_timesteps % W_steps >= {delay})*jump"
+    return "a_in_post += jump"
 
 
 def neurons_of(pop: Population) -> Neurons:

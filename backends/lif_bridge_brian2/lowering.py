@@ -13,7 +13,7 @@ Schedule of one step (Brian2's slots; the contract's phases in brackets):
                (derived constants are refreshed before every run, :mod:`.populations`)
 ``groups``     state update, :class:`.equations.ContractExact`                          [A]
 ``thresholds`` ``v >= v_th`` (and not refractory); the input group emits ``e[n]``        [B]
-``synapses``   max-pool gates and every layer's ``on_pre``: ``a_in_post += w*inv_C_m_post`` [C]
+``synapses``   max-pool gates, each layer's ``on_pre``: ``a_in_post += jump`` (w*inv_C_m_post) [C]
 ``before_resets`` ``v += int(not_refractory)*a_in``: the step's input, dropped if refractory [C]
 ``resets``     ``v -= v_th`` or ``v = v_reset``                                          [D]
 ``end``        membrane traces (after the reset), as the contract's readout

@@ -9,7 +9,8 @@ every ``Network.run`` on every device; so an edit takes effect and the run stays
 reference for the edited description. Refused, with a :class:`~lif_bridge.errors.BackendError`
 naming the group and the variable:
 
-* an edit of a derived constant (it would silently disagree with the parameters);
+* an edit of a derived constant (it would silently disagree with the parameters; in
+  standalone mode an edit by a string expression cannot be seen, and is overwritten);
 * in standalone mode, a parameter set from a string expression (its values are only known
   inside the compiled binary, so the constants cannot be derived before the run);
 * a ``t_ref`` that differs between neurons (the description has one refractory period per
@@ -147,16 +148,29 @@ class LIFGroup(b2.NeuronGroup):  # type: ignore[misc]
         of the constant itself, refused.
         """
         for name, value in derived_constants(self.parameters(), self.lif_dt).items():
-            now = self._read(name)
-            if now.tobytes() not in self._derived[name]:
+            now = self._known(name)
+            if now is not None and now.tobytes() not in self._derived[name]:
                 raise BackendError(
                     f"brian2 backend: {self.name}.{name} is derived from the parameters "
                     f"({', '.join(PARAMETERS)}) and recomputed before every run; edit those, "
                     f"not {name}"
                 )
             want = (value * self._scale(name)).reshape(-1)
-            if not np.array_equal(now, want):
+            if now is None or not np.array_equal(now, want):
                 self._written(name, self._write(name, value))
+
+    def _known(self, name: str) -> np.ndarray | None:
+        """A derived constant's value, or ``None`` where standalone mode no longer knows it.
+
+        Brian2's standalone device forgets the value of every variable a generated code object
+        uses (a synapse's ``jump = w*inv_C_m_post`` reads ``inv_C_m``); the constant is then
+        written again, from the parameters, rather than checked.
+        """
+        try:
+            value = self.variables[name].get_value()
+        except NotImplementedError:
+            return None
+        return np.array(value, dtype=np.float64, copy=True).reshape(-1)
 
     def _written(self, name: str, stored: np.ndarray) -> None:
         """Remember a value written to a derived constant (the last :data:`_HISTORY`)."""

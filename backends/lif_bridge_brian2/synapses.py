@@ -5,8 +5,10 @@ spiking max pools (:mod:`.maxpool` stages whose ``pool`` event the synapses list
 ``Synapses`` of composed weights: average pooling and flatten are linear and are composed into
 the map with :mod:`lif_bridge.connectivity` (the same matrix the reference multiplies by), so a
 conv → avg pool → dense path costs one synapse per non-zero entry and no extra group. An
-identity map (a shortcut) is the diagonal of its per-channel scale. A spiking source adds
-``w*inv_C_m`` per event to ``a_in`` (:func:`.equations.on_pre_code`); an analog source
+identity map (a shortcut) is the diagonal of its per-channel scale. A spiking source adds its
+synapse's ``jump`` per event to ``a_in`` (:func:`.equations.on_pre_code`; ``jump = w*inv_C_m_post``
+derived before every run by :class:`JumpSynapses`, so ``w`` and ``C_m`` stay editable); an
+analog source
 (``ConstantCurrent``) feeds a summed ``a_ext<k>`` every step. An edge with a delay of ``d``
 steps delivers its events ``d`` steps later (Brian2's synaptic delay) and drops those that
 started in the previous sample window, as the reference starts every sample with empty delay
@@ -34,6 +36,7 @@ from lif_bridge_brian2.walk import enable_walk, walk_code_object_class
 
 __all__ = [
     "EdgeView",
+    "JumpSynapses",
     "Projection",
     "add_projection",
     "brian2_name",
@@ -83,6 +86,28 @@ def edge_matrix(edge: EdgeView) -> sp.csr_matrix:
     if matrix is None:  # the description forbids a max pool after a linear stage
         raise ValidationError("max pooling after a linear stage")
     return matrix
+
+
+class JumpSynapses(b2.Synapses):  # type: ignore[misc]
+    """The ``Synapses`` of a spiking projection: ``w`` [C] edited by labs, ``jump`` [V] derived.
+
+    A spike through synapse ``s`` adds ``jump_s = w_s·inv_C_m[post_s]`` (the potential jump
+    ``w/C_m`` of Lu & Xu's mapping) to its target's sum. Storing the product per synapse leaves
+    one load and no multiply per synaptic event; it is the same IEEE product the event would
+    compute, so every sum is unchanged. It is recomputed from the current ``w`` and the target's
+    current ``inv_C_m`` at the start of every run, as a Brian2 assignment
+    (``jump = w*inv_C_m_post``): in standalone mode that is code run by the binary just before
+    the run, so edits of ``w`` (by array or expression) and of the target's ``C_m`` between runs
+    take effect on every device. ``jump`` itself is overwritten before every run: never edit it.
+    """
+
+    def before_run(self, run_namespace: Any = None) -> None:
+        """Brian2 hook at the start of every run: the target's constants, then ``jump``."""
+        update = getattr(self.target, "update_derived", None)
+        if update is not None:  # inv_C_m follows C_m first (its group may run its hook later)
+            update()
+        self.jump = "w*inv_C_m_post"
+        super().before_run(run_namespace=run_namespace)
 
 
 @dataclass
@@ -191,10 +216,10 @@ def add_projection(
             namespace=namespace,
         )
     else:
-        syn = b2.Synapses(
+        syn = JumpSynapses(
             src,
             tgt,
-            model="w : coulomb (constant)",
+            model="w : coulomb (constant)\njump : volt (constant)  # derived: w*inv_C_m_post",
             on_pre=on_pre_code(edge.delay),
             on_event=event,
             delay=edge.delay * clock.dt,

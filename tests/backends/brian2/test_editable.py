@@ -134,3 +134,39 @@ def test_standalone_parameter_from_an_expression_is_refused(tmp_path: Any) -> No
     finally:
         get_device().reinit()
         b2.set_device("runtime")
+
+
+def test_standalone_edits_of_w_and_c_m_reach_the_derived_jump(tmp_path: Any) -> None:
+    """cpp_standalone: ``w`` edited by an expression and ``C_m`` by an array before the run;
+    the synapses' derived ``jump = w*inv_C_m_post`` follows both (counts as the reference's for
+    the edited description, and unlike the unedited ones)."""
+    import brian2 as b2
+    from brian2.devices.device import get_device
+    from lif_bridge_brian2 import InputRoute, input_values, to_brian2
+    from lif_bridge_brian2.toolchain import codegen_prefs
+
+    net = _base()
+    x = random_inputs(net, 2, seed=4)
+    nrn = net.layers[0].neurons  # type: ignore[attr-defined]
+    c_m = np.asarray(nrn.c_m) * np.linspace(0.6, 1.4, 9)
+    edited = _scale_weight(_edit_neurons(net, 0, c_m=c_m), 1, 1.5)
+    b2.set_device("cpp_standalone", build_on_run=False)
+    try:
+        get_device().reinit()
+        get_device().activate(build_on_run=False)
+        values = input_values(InputRoute.RATE, net, SIM, x, 0)
+        with codegen_prefs(None):
+            b2net, lmap = to_brian2(net, SIM, samples=2, inputs=values)
+            lmap.groups["dense0"].C_m = c_m * b2.farad
+            lmap.objects[lmap.synapses["dense1"][-1]].w = "w * 1.5"
+            b2net.run(lmap.duration)
+            b2.device.build(directory=str(tmp_path), compile=True, run=True, with_output=False)
+        got = lmap.spike_counts()
+    finally:
+        get_device().reinit()
+        b2.set_device("runtime")
+    want = simulate(edited, x, SIM, "reference").counts
+    unedited = simulate(net, x, SIM, "reference").counts
+    for name in want:
+        np.testing.assert_array_equal(got[name], want[name], err_msg=name)
+    assert any(not np.array_equal(want[k], unedited[k]) for k in want)
