@@ -6,7 +6,9 @@ The hand-written script is what a competent Brian2 user would write for the pape
 (784-600-10, IF neurons, the zoo weights): the rate inputs are phase accumulators driven by a
 ``TimedArray`` of per-sample probabilities, the bias is a current in the ODE, the reset is
 ``v -= v_th``, the state is reset at every sample window with ``run_regularly``, and all samples
-run in one long cpp_standalone run with Brian2's default compiler flags. lif-bridge runs the same
+run in one long cpp_standalone run with Brian2's default compiler flags (``--hand-source-major``:
+synapses connected source by source; ``--hand-jump-volts``: the jump ``w/C_m`` stored in volts,
+``on_pre="v_post += w"``, no division per event). lif-bridge runs the same
 net and images on ``cpp_standalone`` (compiled once for all samples, its default of one run of
 the binary per batch). Printed: compile time (code generation and ``make``), run time of the
 binary (best of ``--repeat`` runs, the two binaries interleaved so that they share the load),
