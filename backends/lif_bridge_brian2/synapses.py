@@ -25,6 +25,7 @@ from typing import Any
 import brian2 as b2
 import numpy as np
 import scipy.sparse as sp
+from brian2.devices.device import RuntimeDevice, get_device
 
 from lif_bridge.connectivity import population_matrix
 from lif_bridge.errors import BackendError, ValidationError
@@ -95,10 +96,10 @@ class JumpSynapses(b2.Synapses):  # type: ignore[misc]
     ``w/C_m`` of Lu & Xu's mapping) to its target's sum. Storing the product per synapse leaves
     one load and no multiply per synaptic event; it is the same IEEE product the event would
     compute, so every sum is unchanged. It is recomputed from the current ``w`` and the target's
-    current ``inv_C_m`` at the start of every run, as a Brian2 assignment
-    (``jump = w*inv_C_m_post``): in standalone mode that is code run by the binary just before
-    the run, so edits of ``w`` (by array or expression) and of the target's ``C_m`` between runs
-    take effect on every device. ``jump`` itself is overwritten before every run: never edit it.
+    current ``inv_C_m`` at the start of every run: in runtime mode in NumPy, in standalone mode
+    as a Brian2 assignment (``jump = w*inv_C_m_post``) that the binary runs just before the run,
+    so edits of ``w`` (by array or expression) and of the target's ``C_m`` between runs take
+    effect on every device. ``jump`` itself is overwritten before every run: never edit it.
     """
 
     def before_run(self, run_namespace: Any = None) -> None:
@@ -106,7 +107,12 @@ class JumpSynapses(b2.Synapses):  # type: ignore[misc]
         update = getattr(self.target, "update_derived", None)
         if update is not None:  # inv_C_m follows C_m first (its group may run its hook later)
             update()
-        self.jump = "w*inv_C_m_post"
+        if isinstance(get_device(), RuntimeDevice):  # values known here: no code to generate
+            post = self.variables["_synaptic_post"].get_value()
+            inv_c_m = self.target.variables["inv_C_m"].get_value()
+            self.variables["jump"].set_value(self.variables["w"].get_value() * inv_c_m[post])
+        else:
+            self.jump = "w*inv_C_m_post"
         super().before_run(run_namespace=run_namespace)
 
 
