@@ -3,8 +3,9 @@
 Compared with Brian2's own spike queue in one ``cpp_standalone`` project: the same synapses,
 weights spread over sixteen orders of magnitude (so that any change of summation order shows in
 the last bits), several synapses per pair, sources without synapses; the potentials must be
-bit-identical at every step. A walked pathway whose synapses are not sorted by source is refused
-by the binary in one line.
+bit-identical at every step, serially and split over two OpenMP threads. A walked pathway whose
+synapses are not sorted by source (split over threads: by source, then target) is refused by the
+binary in one line.
 """
 
 from __future__ import annotations
