@@ -222,19 +222,20 @@ def add_projection(
             namespace=namespace,
         )
     else:
+        on_pre = on_pre_code(edge.delay)
         syn = JumpSynapses(
             src,
             tgt,
             model="w : coulomb (constant)\njump : volt (constant)  # derived: w*inv_C_m_post",
-            on_pre=on_pre_code(edge.delay),
+            on_pre=on_pre,
             on_event=event,
             delay=edge.delay * clock.dt,
             clock=clock,
             name=name,
             namespace=namespace,
-            codeobj_class=walk_code_object_class(src, edge.delay),
+            codeobj_class=walk_code_object_class(src, edge.delay, on_pre),
         )
-    enable_walk(syn, split_targets=True)  # on_pre writes a_in_post only; sorted by (pre, post)
+    enable_walk(syn)
     syn.connect(i=pre.astype(np.int32), j=post.astype(np.int32))
     if event:
         # Pathways run at order -1 of the 'synapses' slot by default: place this one after

@@ -13,11 +13,11 @@ Brian2's own; only the two templates of the pathway differ (``templates/synapses
 ``templates/synapses_push_spikes.cpp``). The binary refuses to run, in one line, if the
 synapses are no longer sorted by source (synapses added later with ``connect``).
 
-With OpenMP threads (``threads=``) a pathway whose code writes only post-synaptic variables (every
-lif-bridge projection: ``a_in_post += ...``) and whose synapses are sorted by source, then
-target, is split by target: thread ``k`` runs the synapses onto the ``k``-th slice of the target
-group, so each target still adds its inputs in the same order, on one thread (Brian2's own
-template runs such a pathway on one thread).
+Only a pathway whose code writes post-synaptic variables alone walks (every lif-bridge
+projection: ``a_in_post += ...``). With OpenMP threads (``threads=``) its synapses, sorted by
+source, then target, are split by target: thread ``k`` runs the synapses onto the ``k``-th
+slice of the target group, so each target still adds its inputs in the same order, on one
+thread (Brian2's own template runs such a pathway on one thread).
 
 Runtime mode and ``cuda_standalone`` keep Brian2's own propagation (their code object classes
 are not the C++ standalone one).
@@ -30,6 +30,7 @@ from typing import Any
 import brian2 as b2
 from brian2.devices.cpp_standalone.codeobject import CPPStandaloneCodeObject
 from brian2.devices.device import get_device
+from brian2.parsing.statements import parse_statement
 
 __all__ = ["SourceWalkCodeObject", "enable_walk", "walk_code_object_class"]
 
@@ -42,29 +43,24 @@ class SourceWalkCodeObject(CPPStandaloneCodeObject):  # type: ignore[misc]
     )
 
 
-def walk_code_object_class(source: Any, delay_steps: int) -> type | None:
+def walk_code_object_class(source: Any, delay_steps: int, on_pre: str) -> type | None:
     """:class:`SourceWalkCodeObject` where it applies, else ``None`` (Brian2's default).
 
     It applies to a pathway without delay from a whole group (not a subgroup, whose events are
-    indexed in the parent group) on the C++ standalone device itself.
+    indexed in the parent group) on the C++ standalone device itself, whose ``on_pre`` code
+    writes post-synaptic variables only (so that threads may split the targets).
     """
     if delay_steps != 0 or isinstance(source, b2.Subgroup):
         return None
     if get_device().code_object_class() is not CPPStandaloneCodeObject:
         return None
+    lines = (line for line in on_pre.splitlines() if line.strip())
+    if not all(parse_statement(line)[0].endswith("_post") for line in lines):
+        return None
     return SourceWalkCodeObject
 
 
-def enable_walk(synapses: b2.Synapses, *, split_targets: bool) -> None:
-    """Prepare a walking ``synapses.pre`` (a no-op for any other code object class).
-
-    The pathway reads its source's eventspace. ``split_targets``: its code writes only
-    post-synaptic variables and its synapses are sorted by source, then target (checked by the
-    binary), so that with OpenMP threads each thread may take a slice of the targets.
-    """
+def enable_walk(synapses: b2.Synapses) -> None:
+    """Let a walking ``synapses.pre`` read its source's eventspace (no-op for other classes)."""
     if synapses.codeobj_class is SourceWalkCodeObject:
         synapses.pre.needed_variables.append(synapses.pre.eventspace_name)
-        synapses.pre.template_kwds = {
-            **synapses.pre.template_kwds,
-            "lif_split_targets": bool(split_targets),
-        }

@@ -2,9 +2,9 @@
    source (lif_bridge_brian2.walk). Each event of the source's eventspace (ascending neuron index,
    as Brian2's thresholder writes it) runs the pathway's code on that source's synapses, in
    ascending synapse index: the order Brian2's spike queue would deliver them in, without the
-   queue's copy of every synapse index. With OpenMP threads and ``lif_split_targets`` (the code
-   writes post-synaptic variables only, and the synapses are sorted by source, then target),
-   thread k takes the synapses onto the k-th slice of the targets: every target still adds its
+   queue's copy of every synapse index. With OpenMP threads (the code writes post-synaptic
+   variables only, walk_code_object_class checks it; the synapses are sorted by source, then
+   target), thread k takes the synapses onto the k-th slice of the targets: every target still adds its
    inputs in the same order, on one thread. #}
 {% extends 'common_synapses.cpp' %}
 
@@ -16,7 +16,7 @@
 {% endblock %}
 
 {% block before_code %}
-    {% set split_targets = lif_split_targets and openmp_pragma('with_openmp') %}
+    {% set split_targets = openmp_pragma('with_openmp') %}
     {# USES_VARIABLES { _synaptic_pre, _synaptic_post } #}
     // the walk below needs the synapses sorted by source (split: then by target); refuse others
     bool _sorted = true;
@@ -39,7 +39,7 @@
 {% endblock %}
 
 {% block maincode %}
-    {% set split_targets = lif_split_targets and openmp_pragma('with_openmp') %}
+    {% set split_targets = openmp_pragma('with_openmp') %}
     {# USES_VARIABLES { _synaptic_pre, _synaptic_post } #}
     {% set _eventspace = get_array_name(pathway.source.variables[pathway.eventspace_name]) %}
     {% set _n_source = pathway.source|length %}

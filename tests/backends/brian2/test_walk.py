@@ -42,10 +42,10 @@ def _project(folder: Path, pre: np.ndarray, post: np.ndarray, w: np.ndarray, *, 
     src = b2.NeuronGroup(N_SRC, "", threshold="trains(t, i) > 0.5", namespace={"trains": trains})
     queued, walked = (b2.NeuronGroup(N_TGT, "v : 1") for _ in range(2))
     s_queue = b2.Synapses(src, queued, "w : 1", on_pre="v_post += w")
-    cls = walk_code_object_class(src, 0)
+    cls = walk_code_object_class(src, 0, "v_post += w")
     assert cls is SourceWalkCodeObject
     s_walk = b2.Synapses(src, walked, "w : 1", on_pre="v_post += w", codeobj_class=cls)
-    enable_walk(s_walk, split_targets=True)
+    enable_walk(s_walk)
     s_queue.connect(i=pre, j=post)
     s_walk.connect(i=pre[order], j=post[order])
     s_queue.w, s_walk.w = w, w[order]
@@ -115,17 +115,21 @@ def test_walk_refuses_unsorted_synapses(
 
 
 def test_walk_applies_only_where_exact() -> None:
-    """Runtime mode, CUDA (not the C++ class), delays and subgroups keep Brian2's queue."""
+    """Runtime mode, CUDA (not the C++ class), delays, subgroups and code that writes other than
+    post-synaptic variables keep Brian2's queue."""
     import brian2 as b2
     from lif_bridge_brian2.walk import SourceWalkCodeObject, walk_code_object_class
 
     group = b2.NeuronGroup(4, "v : 1")
-    assert walk_code_object_class(group, 0) is None  # runtime device
+    code = "v_post += w"
+    assert walk_code_object_class(group, 0, code) is None  # runtime device
     b2.set_device("cpp_standalone", build_on_run=False)
     try:
-        assert walk_code_object_class(group, 0) is SourceWalkCodeObject
-        assert walk_code_object_class(group, 2) is None
-        assert walk_code_object_class(group[1:3], 0) is None
+        assert walk_code_object_class(group, 0, code) is SourceWalkCodeObject
+        assert walk_code_object_class(group, 2, code) is None
+        assert walk_code_object_class(group[1:3], 0, code) is None
+        assert walk_code_object_class(group, 0, f"{code}\nv_pre += 1") is None
+        assert walk_code_object_class(group, 0, f"{code}\nw += 1") is None
     finally:
         b2.device.reinit()
         b2.set_device("runtime")
